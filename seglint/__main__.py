@@ -1,0 +1,5 @@
+import sys
+
+from seglint.cli import main
+
+sys.exit(main())
