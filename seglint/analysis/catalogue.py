@@ -1,0 +1,113 @@
+"""What seglint knows about torch's API, by fully qualified name.
+
+Everything here is data: which callables produce probabilities, one-hot or log-probability tensors,
+which losses expect logits or log-probabilities, and which tensor methods keep a tensor's kind.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """What a tensor holds, as far as a loss is concerned."""
+
+    PROBABILITIES = "probabilities"
+    ONE_HOT = "one-hot"
+    LOG_PROBABILITIES = "log-probabilities"
+
+
+class Expects(str, Enum):
+    """What a loss expects as its input."""
+
+    LOGITS = "logits"
+    BINARY_LOGITS = "binary logits"
+    LOG_PROBABILITIES = "log-probabilities"
+
+
+# Producers: the short name is what messages say ("the output of `softmax`").
+PRODUCER_FUNCTIONS: dict[str, tuple[Kind, str]] = {
+    "torch.softmax": (Kind.PROBABILITIES, "softmax"),
+    "torch.nn.functional.softmax": (Kind.PROBABILITIES, "softmax"),
+    "torch.special.softmax": (Kind.PROBABILITIES, "softmax"),
+    "torch.sigmoid": (Kind.PROBABILITIES, "sigmoid"),
+    "torch.nn.functional.sigmoid": (Kind.PROBABILITIES, "sigmoid"),
+    "torch.special.expit": (Kind.PROBABILITIES, "sigmoid"),
+    "torch.nn.functional.one_hot": (Kind.ONE_HOT, "one_hot"),
+    "torch.log_softmax": (Kind.LOG_PROBABILITIES, "log_softmax"),
+    "torch.nn.functional.log_softmax": (Kind.LOG_PROBABILITIES, "log_softmax"),
+    "torch.special.log_softmax": (Kind.LOG_PROBABILITIES, "log_softmax"),
+}
+
+# Module classes whose instances, when called, produce a kind.
+PRODUCER_MODULES: dict[str, tuple[Kind, str]] = {
+    "torch.nn.Softmax": (Kind.PROBABILITIES, "nn.Softmax"),
+    "torch.nn.Softmax2d": (Kind.PROBABILITIES, "nn.Softmax2d"),
+    "torch.nn.Sigmoid": (Kind.PROBABILITIES, "nn.Sigmoid"),
+    "torch.nn.LogSoftmax": (Kind.LOG_PROBABILITIES, "nn.LogSoftmax"),
+}
+
+PRODUCER_METHODS: dict[str, tuple[Kind, str]] = {
+    "softmax": (Kind.PROBABILITIES, "softmax"),
+    "sigmoid": (Kind.PROBABILITIES, "sigmoid"),
+    "log_softmax": (Kind.LOG_PROBABILITIES, "log_softmax"),
+}
+
+LOG_FUNCTIONS = frozenset({"torch.log"})
+LOG_METHOD = "log"
+
+LOSS_FUNCTIONS: dict[str, Expects] = {
+    "torch.nn.functional.cross_entropy": Expects.LOGITS,
+    "torch.nn.functional.binary_cross_entropy_with_logits": Expects.BINARY_LOGITS,
+    "torch.nn.functional.nll_loss": Expects.LOG_PROBABILITIES,
+    "torch.nn.functional.kl_div": Expects.LOG_PROBABILITIES,
+}
+
+LOSS_MODULES: dict[str, Expects] = {
+    "torch.nn.CrossEntropyLoss": Expects.LOGITS,
+    "torch.nn.BCEWithLogitsLoss": Expects.BINARY_LOGITS,
+    "torch.nn.NLLLoss": Expects.LOG_PROBABILITIES,
+    "torch.nn.KLDivLoss": Expects.LOG_PROBABILITIES,
+}
+
+# Losses that are cross-entropy proper (SEG004 only concerns these).
+CROSS_ENTROPY_LOSSES = frozenset({"torch.nn.functional.cross_entropy", "torch.nn.CrossEntropyLoss"})
+
+# Tensor methods and torch functions that return the same values rearranged, cast or moved.
+PRESERVING_METHODS = frozenset(
+    {
+        "float", "double", "half", "bfloat16", "to", "type", "cuda", "cpu", "detach", "clone",
+        "contiguous", "permute", "movedim", "moveaxis", "transpose", "view", "reshape", "flatten",
+        "squeeze", "unsqueeze", "type_as", "view_as", "reshape_as", "requires_grad_", "detach_",
+    }
+)
+PRESERVING_FUNCTIONS = frozenset(
+    {
+        "torch.flatten", "torch.reshape", "torch.squeeze", "torch.unsqueeze", "torch.transpose",
+        "torch.permute", "torch.movedim", "torch.moveaxis",
+    }
+)
+
+# Public re-exports that name the same object.
+_ALIASES = {
+    "torch.nn.modules.loss.": "torch.nn.",
+    "torch.nn.modules.activation.": "torch.nn.",
+    "torch.nn.modules.": "torch.nn.",
+}
+
+
+def canonical(qualified_name: str) -> str:
+    """Map a re-exported path (``torch.nn.modules.loss.CrossEntropyLoss``) to its public name."""
+    for prefix, public in _ALIASES.items():
+        if qualified_name.startswith(prefix):
+            return public + qualified_name[len(prefix):].rsplit(".", 1)[-1]
+    return qualified_name
+
+
+def short_name(qualified_name: str) -> str:
+    """How messages name a torch callable: ``F.cross_entropy``, ``nn.CrossEntropyLoss``, ``torch.log``."""
+    if qualified_name.startswith("torch.nn.functional."):
+        return "F." + qualified_name.rsplit(".", 1)[1]
+    if qualified_name.startswith("torch.nn."):
+        return "nn." + qualified_name.rsplit(".", 1)[1]
+    return qualified_name

@@ -1,0 +1,59 @@
+"""Plain, immutable facts the analysis produces for one module; rules read only these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seglint.analysis.catalogue import Expects, Kind
+from seglint.diagnostics import Span
+
+
+@dataclass(frozen=True, order=True)
+class Origin:
+    """Where a tensor of a known kind was made: the producer call and its short name."""
+
+    span: Span
+    kind: Kind
+    producer: str
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """Source text for an autofix, computed while the syntax tree is at hand.
+
+    ``span`` is the region to replace and ``content`` the text that replaces it.
+    """
+
+    span: Span
+    content: str
+
+
+@dataclass(frozen=True)
+class LossInput:
+    """A call of a loss whose input may hold a tensor of a known kind."""
+
+    loss: str  # canonical qualified name, e.g. "torch.nn.functional.cross_entropy"
+    expects: Expects
+    call: Span
+    input: Span
+    origins: tuple[Origin, ...]  # sorted; more than one when branches disagree
+    # Rewrites offered when the producer call is the input argument itself:
+    unwrap: Rewrite | None = None  # the producer's own input in place of the producer call
+    to_log_softmax: Rewrite | None = None  # softmax -> log_softmax in place
+    producer_dim: str | None = None  # the source of the producer's ``dim`` argument, when direct
+
+
+@dataclass(frozen=True)
+class LogOfSoftmax:
+    """``torch.log`` / ``Tensor.log`` applied to a softmax output."""
+
+    call: Span
+    origins: tuple[Origin, ...]
+    to_log_softmax: Rewrite | None = None
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    path: str
+    loss_inputs: tuple[LossInput, ...]
+    logs_of_softmax: tuple[LogOfSoftmax, ...]

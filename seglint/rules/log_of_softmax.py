@@ -1,0 +1,76 @@
+"""## What it does
+Checks for `torch.log` or `Tensor.log` applied to the output of `softmax`.
+
+## Why is this bad?
+`softmax` rounds small probabilities to exactly 0 (in float32, any class more than about 104 below the
+largest logit), and `log(0)` is `-inf`: the loss becomes `inf` or `NaN` and the gradients `NaN`.
+`log_softmax` computes the same values as `z - logsumexp(z)` without ever forming the tiny
+probabilities, so it stays finite and is also faster.
+
+## Example
+```python
+import torch
+import torch.nn.functional as F
+
+def loss_fn(logits, target):
+    log_probs = torch.log(F.softmax(logits, dim=1))
+    return F.nll_loss(log_probs, target)
+```
+
+## Use instead
+```python
+import torch
+import torch.nn.functional as F
+
+def loss_fn(logits, target):
+    log_probs = F.log_softmax(logits, dim=1)
+    return F.nll_loss(log_probs, target)
+```
+
+## Fix safety
+When the `softmax` call spelled `F.softmax(...)`, `torch.softmax(...)` or `x.softmax(...)` is the
+argument of the `log`, the fix replaces both with one `log_softmax` call. The fix is unsafe: where the
+softmax underflowed, the old code produced `-inf` and the new code a finite value, which can change
+what the program does next.
+
+## Known limitations
+Only softmax outputs followed inside one module are seen; `log` of a `sigmoid` (use `F.logsigmoid`) is
+not reported.
+
+## References
+- [`torch.nn.functional.log_softmax`](https://pytorch.org/docs/stable/generated/torch.nn.functional.log_softmax.html): "While mathematically equivalent to log(softmax(x)), doing these two operations separately is slower and numerically unstable."
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from seglint.analysis.facts import ModuleFacts
+from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
+from seglint.rules.base import Rule, describe_origins
+
+CODE = "SEG005"
+NAME = "log-of-softmax"
+
+
+def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
+    for fact in facts.logs_of_softmax:
+        fix = None
+        if fact.to_log_softmax is not None:
+            fix = Fix(
+                "Use `log_softmax`",
+                Applicability.UNSAFE,
+                (Edit(fact.to_log_softmax.span, fact.to_log_softmax.content),),
+            )
+        yield Diagnostic(
+            path=facts.path,
+            span=fact.call,
+            code=CODE,
+            name=NAME,
+            message=f"`log` of {describe_origins(fact.origins)} is numerically unstable; use `log_softmax`",
+            severity="warning",
+            fix=fix,
+        )
+
+
+RULE = Rule(CODE, NAME, "log applied to a softmax output", "warning", "sometimes", __doc__, check)

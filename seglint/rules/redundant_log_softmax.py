@@ -1,0 +1,84 @@
+"""## What it does
+Checks for the output of `log_softmax` (`F.log_softmax`, `torch.log_softmax`, `Tensor.log_softmax`,
+`nn.LogSoftmax`) passed as the input of `F.cross_entropy` or `nn.CrossEntropyLoss`.
+
+## Why is this bad?
+`cross_entropy` already applies `log_softmax`. Because `log_softmax` is idempotent the result is the
+same (within rounding), so this is not a wrong loss, but it costs a second pass over the logits and
+hides the intent: readers wonder whether the input holds logits or log-probabilities. Either pass the
+logits to `cross_entropy`, or keep the `log_softmax` and use `nll_loss`.
+
+## Example
+```python
+import torch.nn.functional as F
+
+def loss_fn(logits, target):
+    return F.cross_entropy(F.log_softmax(logits, dim=1), target)
+```
+
+## Use instead
+```python
+import torch.nn.functional as F
+
+def loss_fn(logits, target):
+    return F.cross_entropy(logits, target)
+```
+
+## Fix safety
+When the `log_softmax` call is the loss's input, the fix passes its argument instead. It is safe when
+the call normalises over `dim=1` (the class dimension), since `log_softmax` is idempotent; with any
+other `dim` the fix is unsafe, because that `log_softmax` was over another dimension.
+
+## Known limitations
+Only `log_softmax` outputs followed inside one module are seen.
+
+## References
+- [`torch.nn.functional.cross_entropy`](https://pytorch.org/docs/stable/generated/torch.nn.functional.cross_entropy.html)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from seglint.analysis.catalogue import CROSS_ENTROPY_LOSSES, Kind
+from seglint.analysis.facts import ModuleFacts
+from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
+from seglint.rules.base import Rule, describe_origins, loss_name
+
+CODE = "SEG004"
+NAME = "redundant-log-softmax"
+_LOG_SOFTMAX_PRODUCERS = frozenset({"log_softmax", "nn.LogSoftmax"})
+
+
+def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
+    for fact in facts.loss_inputs:
+        if fact.loss not in CROSS_ENTROPY_LOSSES:
+            continue
+        origins = tuple(
+            o for o in fact.origins if o.kind is Kind.LOG_PROBABILITIES and o.producer in _LOG_SOFTMAX_PRODUCERS
+        )
+        if not origins:
+            continue
+        fix = None
+        if fact.unwrap is not None and len(fact.origins) == 1:
+            safe = fact.producer_dim in ("1", "dim=1")
+            fix = Fix(
+                "Remove the redundant `log_softmax`",
+                Applicability.SAFE if safe else Applicability.UNSAFE,
+                (Edit(fact.unwrap.span, fact.unwrap.content),),
+            )
+        yield Diagnostic(
+            path=facts.path,
+            span=fact.call,
+            code=CODE,
+            name=NAME,
+            message=(
+                f"`{loss_name(fact.loss)}` applies `log_softmax` itself; the {describe_origins(origins)} "
+                "before it is redundant"
+            ),
+            severity="warning",
+            fix=fix,
+        )
+
+
+RULE = Rule(CODE, NAME, "log_softmax output passed to cross_entropy", "warning", "sometimes", __doc__, check)
