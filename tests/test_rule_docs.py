@@ -1,0 +1,68 @@
+"""Each rule's documentation: fixed headings, an Example that triggers it, a Use instead that is clean."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from seglint.engine import lint_source
+from seglint.rules import ALL_RULES, RULES_BY_CODE
+from seglint.rules.base import Rule
+
+HEADINGS = [
+    "What it does",
+    "Why is this bad?",
+    "Example",
+    "Use instead",
+    "Fix safety",
+    "Known limitations",
+    "References",
+]
+ALL_CODES = frozenset(RULES_BY_CODE)
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def section(doc: str, heading: str) -> str:
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", doc, re.S | re.M)
+    assert match, f"missing section {heading!r}"
+    return match.group(1)
+
+
+def code_block(text: str) -> str:
+    match = re.search(r"```python\n(.*?)```", text, re.S)
+    assert match, "missing ```python block"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_doc_has_the_headings_in_order(rule: Rule) -> None:
+    assert re.findall(r"^## (.+)$", rule.doc, re.M) == HEADINGS
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_example_triggers_the_rule(rule: Rule) -> None:
+    example = code_block(section(rule.doc, "Example"))
+    result = lint_source(example, "example.py", select=ALL_CODES)
+    assert rule.code in {d.code for d in result.diagnostics}
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
+def test_use_instead_is_clean(rule: Rule) -> None:
+    use_instead = code_block(section(rule.doc, "Use instead"))
+    result = lint_source(use_instead, "use_instead.py", select=ALL_CODES)
+    assert result.error is None and result.diagnostics == ()
+
+
+def test_codes_and_names_are_unique_and_kebab_case() -> None:
+    assert [r.code for r in ALL_RULES] == sorted({r.code for r in ALL_RULES})
+    assert len({r.name for r in ALL_RULES}) == len(ALL_RULES)
+    assert all(re.fullmatch(r"[a-z]+(-[a-z]+)*", r.name) for r in ALL_RULES)
+
+
+def test_readme_rules_table_matches_the_catalogue() -> None:
+    rows = re.findall(r"^\| (SEG\d{3}) \| `([a-z-]+)` \| (.+?) \| (.*?) \|$", README.read_text(), re.M)
+    assert [(code, name, summary, fix) for code, name, summary, fix in rows] == [
+        (r.code, r.name, r.summary, "sometimes" if r.fix_availability == "sometimes" else "") for r in ALL_RULES
+    ]
