@@ -37,72 +37,72 @@ def _root_name(dotted: cst.BaseExpression) -> str:
     return dotted.value
 
 
-class _LocalNames(cst.CSTVisitor):
-    """Collects names bound in one scope without entering nested scopes."""
+def _bound_by_statement(statement: cst.CSTNode, bound: set[str], declared_outer: set[str]) -> None:
+    """Add the names ``statement`` binds in its own scope, descending into blocks, not nested scopes."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            _bound_by_small_statement(small, bound, declared_outer)
+        return
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        bound.add(statement.name.value)
+        return
+    if isinstance(statement, cst.For):
+        bound.update(target_names(statement.target))
+    elif isinstance(statement, cst.With):
+        for item in statement.items:
+            if item.asname is not None:
+                bound.update(target_names(item.asname.name))
+    elif isinstance(statement, (cst.Try, cst.TryStar)):
+        for handler in statement.handlers:
+            if handler.name is not None:
+                bound.update(target_names(handler.name.name))
+            _bound_by_suite(handler.body, bound, declared_outer)
+        for block in (statement.orelse, statement.finalbody):
+            if block is not None:
+                _bound_by_suite(block.body, bound, declared_outer)
+    elif isinstance(statement, cst.Match):
+        for case in statement.cases:
+            _bound_by_suite(case.body, bound, declared_outer)
+    elif isinstance(statement, cst.If):
+        if statement.orelse is not None:
+            _bound_by_statement(statement.orelse, bound, declared_outer)
+    elif isinstance(statement, cst.Else):
+        _bound_by_suite(statement.body, bound, declared_outer)
+        return
+    body = getattr(statement, "body", None)
+    if isinstance(body, cst.BaseSuite):
+        _bound_by_suite(body, bound, declared_outer)
+    orelse = getattr(statement, "orelse", None)
+    if isinstance(orelse, cst.Else) and not isinstance(statement, (cst.If, cst.Try, cst.TryStar)):
+        _bound_by_suite(orelse.body, bound, declared_outer)
 
-    def __init__(self) -> None:
-        self.bound: set[str] = set()
-        self.declared_outer: set[str] = set()
 
-    # Nested scopes bind their own names; only their own name lands here.
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.bound.add(node.name.value)
-        return False
+def _bound_by_suite(suite: cst.BaseSuite, bound: set[str], declared_outer: set[str]) -> None:
+    for statement in suite.body:
+        _bound_by_statement(statement, bound, declared_outer)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.bound.add(node.name.value)
-        return False
 
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_For(self, node: cst.For) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        pass  # comprehension variables live in the comprehension's own scope
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
-            self.bound.update(target_names(node.asname.name))
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if node.name is not None:
-            self.bound.update(target_names(node.name.name))
-
-    def visit_Import(self, node: cst.Import) -> None:
-        self.bound.update(import_bound_names(node))
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        self.bound.update(import_bound_names(node))
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self.bound.update(target_names(node.target))
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.declared_outer.update(item.name.value for item in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.declared_outer.update(item.name.value for item in node.names)
+def _bound_by_small_statement(node: cst.CSTNode, bound: set[str], declared_outer: set[str]) -> None:
+    if isinstance(node, cst.Assign):
+        for target in node.targets:
+            bound.update(target_names(target.target))
+    elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+        bound.update(target_names(node.target))
+    elif isinstance(node, (cst.Import, cst.ImportFrom)):
+        bound.update(import_bound_names(node))
+    elif isinstance(node, cst.Del):
+        bound.update(target_names(node.target))
+    elif isinstance(node, (cst.Global, cst.Nonlocal)):
+        declared_outer.update(item.name.value for item in node.names)
 
 
 def local_names(body: Iterable[cst.CSTNode], parameters: Iterable[str] = ()) -> frozenset[str]:
-    collector = _LocalNames()
+    """Names local to a scope. Walrus targets are left out: they are bound in flow as they happen."""
+    bound: set[str] = set(parameters)
+    declared_outer: set[str] = set()
     for statement in body:
-        statement.visit(collector)
-    return frozenset((collector.bound | set(parameters)) - collector.declared_outer)
+        _bound_by_statement(statement, bound, declared_outer)
+    return frozenset(bound - declared_outer)
 
 
 def parameter_names(params: cst.Parameters) -> list[str]:

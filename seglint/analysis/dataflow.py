@@ -9,11 +9,11 @@ finding: the rules do that from the facts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import CodeRange
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from seglint.analysis import catalogue as cat
 from seglint.analysis.bindings import local_names, parameter_names, target_names
@@ -30,7 +30,6 @@ from seglint.analysis.values import (
     Value,
     join,
     may_be_tensor,
-    origins_of,
     tensor_part,
 )
 from seglint.diagnostics import Span
@@ -69,9 +68,9 @@ class _Loop:
 
 
 class _Interpreter:
-    def __init__(self, module: cst.Module, positions: dict[cst.CSTNode, CodeRange]) -> None:
+    def __init__(self, module: cst.Module) -> None:
         self._module = module
-        self._positions = positions
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
         self._loss_inputs: dict[Span, LossInput] = {}
         self._logs: dict[Span, LogOfSoftmax] = {}
         self._producer_sites: dict[int, _ProducerSite] = {}
@@ -96,6 +95,9 @@ class _Interpreter:
 
     # ----------------------------------------------------------------- helpers
     def _span(self, node: cst.CSTNode) -> Span:
+        # Positions cost two parses' worth of time: resolve them only when a fact is reported.
+        if self._positions is None:
+            self._positions = MetadataWrapper(self._module, unsafe_skip_copy=True).resolve(PositionProvider)
         code_range = self._positions[node]
         return Span(
             code_range.start.line,
@@ -110,6 +112,11 @@ class _Interpreter:
         if name in self._scope.local:
             return UNKNOWN
         return self._scope.outer(name)
+
+    def _origins(self, value: Value) -> tuple[Origin, ...]:
+        return tuple(
+            sorted(Origin(self._span(p.made_by), p.kind, p.producer) for p in value if isinstance(p, TensorOf))
+        )
 
     def _code(self, node: cst.CSTNode) -> str:
         return self._module.code_for_node(node)
@@ -472,6 +479,55 @@ class _Interpreter:
         self._generic(node, env)
         return UNKNOWN
 
+    # Leaves and operators: evaluate the operands for the facts inside them; the result is unknown.
+    def _expr_leaf(self, node: cst.BaseExpression, env: Env) -> Value:
+        return UNKNOWN
+
+    _expr_Integer = _expr_Float = _expr_Imaginary = _expr_SimpleString = _expr_Ellipsis = _expr_leaf
+    _expr_ConcatenatedString = _expr_FormattedString = _expr_leaf
+
+    def _expr_Yield(self, node: cst.Yield, env: Env) -> Value:
+        if isinstance(node.value, cst.BaseExpression):
+            self._eval(node.value, env)
+        elif isinstance(node.value, cst.From):
+            self._eval(node.value.item, env)
+        return UNKNOWN
+
+    def _expr_BinaryOperation(self, node: cst.BinaryOperation, env: Env) -> Value:
+        self._eval(node.left, env)
+        self._eval(node.right, env)
+        return UNKNOWN
+
+    _expr_BooleanOperation = _expr_BinaryOperation
+
+    def _expr_UnaryOperation(self, node: cst.UnaryOperation, env: Env) -> Value:
+        self._eval(node.expression, env)
+        return UNKNOWN
+
+    def _expr_Comparison(self, node: cst.Comparison, env: Env) -> Value:
+        self._eval(node.left, env)
+        for target in node.comparisons:
+            self._eval(target.comparator, env)
+        return UNKNOWN
+
+    def _expr_Tuple(self, node: cst.Tuple | cst.List | cst.Set, env: Env) -> Value:
+        for element in node.elements:
+            self._eval(element.value, env)
+        return UNKNOWN
+
+    _expr_List = _expr_Set = _expr_Tuple
+
+    def _expr_Dict(self, node: cst.Dict, env: Env) -> Value:
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                self._eval(element.key, env)
+            self._eval(element.value, env)
+        return UNKNOWN
+
+    def _expr_Await(self, node: cst.Await, env: Env) -> Value:
+        self._eval(node.expression, env)
+        return UNKNOWN
+
     def _expr_Name(self, node: cst.Name, env: Env) -> Value:
         return self._lookup(node.value, env)
 
@@ -558,9 +614,8 @@ class _Interpreter:
             elif isinstance(possibility, LossObject):
                 self._record_loss(possibility.loss, possibility.expects, node, arguments, first_argument=0)
             elif isinstance(possibility, ProducerObject):
-                origin = Origin(self._span(node), possibility.kind, possibility.producer)
                 self._producer_sites[id(node)] = _ProducerSite(_argument(node, 0, "input"), None)
-                result.add(TensorOf(origin))
+                result.add(TensorOf(possibility.kind, possibility.producer, node))
 
         is_module_path = any(isinstance(p, (Ref, Opaque, LossObject, ProducerObject)) for p in receiver)
         if method is not None and not is_module_path and may_be_tensor(receiver):
@@ -576,7 +631,7 @@ class _Interpreter:
             self._producer_sites[id(node)] = _ProducerSite(
                 _argument(node, 0, "input"), softmax_name, _argument(node, 1, "dim")
             )
-            return frozenset({TensorOf(Origin(self._span(node), kind, producer))})
+            return frozenset({TensorOf(kind, producer, node)})
         if qualified in cat.LOG_FUNCTIONS:
             return self._log_of(node, _argument_value(node, arguments, 0, "input"), _argument(node, 0, "input"))
         if qualified in cat.LOSS_FUNCTIONS:
@@ -586,7 +641,7 @@ class _Interpreter:
             return frozenset({LossObject(qualified, cat.LOSS_MODULES[qualified])})
         if qualified in cat.PRODUCER_MODULES:
             kind, producer = cat.PRODUCER_MODULES[qualified]
-            return frozenset({ProducerObject(kind, producer, self._span(node))})
+            return frozenset({ProducerObject(kind, producer)})
         if qualified in cat.PRESERVING_FUNCTIONS:
             return tensor_part(_argument_value(node, arguments, 0, "input"))
         return UNKNOWN
@@ -597,7 +652,7 @@ class _Interpreter:
             self._producer_sites[id(node)] = _ProducerSite(
                 func.value, func.attr if method == "softmax" else None, _argument(node, 0, "dim")
             )
-            return frozenset({TensorOf(Origin(self._span(node), kind, producer))})
+            return frozenset({TensorOf(kind, producer, node)})
         if method == cat.LOG_METHOD:
             return self._log_of(node, receiver, func.value)
         if method in cat.PRESERVING_METHODS:
@@ -605,17 +660,17 @@ class _Interpreter:
         return UNKNOWN
 
     def _log_of(self, node: cst.Call, value: Value, operand: cst.BaseExpression | None) -> Value:
-        origins = origins_of(value)
-        softmax_origins = tuple(o for o in origins if o.producer in _SOFTMAX_PRODUCERS)
-        if softmax_origins and self._emitting:
+        softmax_made = frozenset(p for p in value if isinstance(p, TensorOf) and p.producer in _SOFTMAX_PRODUCERS)
+        if softmax_made and self._emitting:
+            softmax_origins = self._origins(softmax_made)
             span = self._span(node)
             rewrite = None
             site = self._producer_sites.get(id(operand)) if operand is not None else None
             if site is not None and site.softmax_name is not None and isinstance(operand, cst.Call):
                 rewrite = Rewrite(span, self._code(_renamed_to_log_softmax(operand, site.softmax_name)))
             self._logs[span] = _merge_log(self._logs.get(span), LogOfSoftmax(span, softmax_origins, rewrite))
-        if any(o.kind is cat.Kind.PROBABILITIES for o in origins):
-            return frozenset({TensorOf(Origin(self._span(node), cat.Kind.LOG_PROBABILITIES, "log"))})
+        if any(isinstance(p, TensorOf) and p.kind is cat.Kind.PROBABILITIES for p in value):
+            return frozenset({TensorOf(cat.Kind.LOG_PROBABILITIES, "log", node)})
         return UNKNOWN
 
     def _record_loss(
@@ -629,9 +684,10 @@ class _Interpreter:
         input_node = _argument(node, first_argument, "input")
         if input_node is None or not self._emitting:
             return
-        origins = origins_of(_argument_value(node, arguments, first_argument, "input"))
-        if not origins:
+        made = tensor_part(_argument_value(node, arguments, first_argument, "input"))
+        if not made:
             return
+        origins = self._origins(made)
         unwrap = to_log_softmax = None
         site = self._producer_sites.get(id(input_node))
         input_span = self._span(input_node)
@@ -741,6 +797,6 @@ def _pattern_names(pattern: cst.MatchPattern) -> list[str]:
     return names
 
 
-def analyse_module(module: cst.Module, positions: dict[cst.CSTNode, CodeRange], path: str) -> ModuleFacts:
-    loss_inputs, logs = _Interpreter(module, positions).run()
+def analyse_module(module: cst.Module, path: str) -> ModuleFacts:
+    loss_inputs, logs = _Interpreter(module).run()
     return ModuleFacts(path=path, loss_inputs=loss_inputs, logs_of_softmax=logs)

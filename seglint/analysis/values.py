@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
+import libcst as cst
+
 from seglint.analysis.catalogue import Expects, Kind
-from seglint.analysis.facts import Origin
-from seglint.diagnostics import Span
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,11 @@ class Ref:
 
 @dataclass(frozen=True)
 class TensorOf:
-    """A tensor of a known kind, made at ``origin``."""
+    """A tensor of a known kind, made by the call ``made_by`` (positions are resolved only if reported)."""
 
-    origin: Origin
+    kind: Kind
+    producer: str
+    made_by: cst.CSTNode
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,6 @@ class ProducerObject:
 
     kind: Kind
     producer: str
-    made_at: Span
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,6 @@ Value = frozenset  # frozenset[Possibility]
 
 UNKNOWN: Value = frozenset()
 OPAQUE: Value = frozenset({Opaque()})
-
-
-def origins_of(value: Value) -> tuple[Origin, ...]:
-    return tuple(sorted(p.origin for p in value if isinstance(p, TensorOf)))
 
 
 def tensor_part(value: Value) -> Value:

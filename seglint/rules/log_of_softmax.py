@@ -73,4 +73,13 @@ def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
         )
 
 
-RULE = Rule(CODE, NAME, "log applied to a softmax output", "warning", "sometimes", __doc__, check)
+RULE = Rule(
+    CODE,
+    NAME,
+    "log applied to a softmax output",
+    "warning",
+    "sometimes",
+    __doc__,
+    check,
+    required_words=(("softmax", "Softmax"), ("log(",)),
+)

@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from seglint.analysis.catalogue import Expects, Kind
 from seglint.analysis.facts import ModuleFacts
 from seglint.diagnostics import Diagnostic
-from seglint.rules.base import Rule, describe_origins, loss_name
+from seglint.rules.base import LOGITS_LOSS_WORDS, Rule, describe_origins, loss_name
 
 CODE = "SEG002"
 NAME = "one-hot-as-logits"
@@ -69,4 +69,13 @@ def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
             )
 
 
-RULE = Rule(CODE, NAME, "One-hot tensor passed to a loss that expects logits", "error", "none", __doc__, check)
+RULE = Rule(
+    CODE,
+    NAME,
+    "One-hot tensor passed to a loss that expects logits",
+    "error",
+    "none",
+    __doc__,
+    check,
+    required_words=(LOGITS_LOSS_WORDS, ("one_hot",)),
+)

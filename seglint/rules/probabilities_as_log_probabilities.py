@@ -44,7 +44,13 @@ from collections.abc import Iterator
 from seglint.analysis.catalogue import Expects, Kind
 from seglint.analysis.facts import ModuleFacts
 from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from seglint.rules.base import Rule, describe_origins, loss_name
+from seglint.rules.base import (
+    LOG_PROBABILITY_LOSS_WORDS,
+    PROBABILITY_WORDS,
+    Rule,
+    describe_origins,
+    loss_name,
+)
 
 CODE = "SEG003"
 NAME = "probabilities-as-log-probabilities"
@@ -79,5 +85,12 @@ def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
 
 
 RULE = Rule(
-    CODE, NAME, "Probabilities passed to a loss that expects log-probabilities", "error", "sometimes", __doc__, check
+    CODE,
+    NAME,
+    "Probabilities passed to a loss that expects log-probabilities",
+    "error",
+    "sometimes",
+    __doc__,
+    check,
+    required_words=(LOG_PROBABILITY_LOSS_WORDS, PROBABILITY_WORDS),
 )

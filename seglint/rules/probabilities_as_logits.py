@@ -48,7 +48,13 @@ from collections.abc import Iterator
 from seglint.analysis.catalogue import Expects, Kind
 from seglint.analysis.facts import ModuleFacts
 from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from seglint.rules.base import Rule, describe_origins, loss_name
+from seglint.rules.base import (
+    LOGITS_LOSS_WORDS,
+    PROBABILITY_WORDS,
+    Rule,
+    describe_origins,
+    loss_name,
+)
 
 CODE = "SEG001"
 NAME = "probabilities-as-logits"
@@ -82,4 +88,13 @@ def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
         )
 
 
-RULE = Rule(CODE, NAME, "Probabilities passed to a loss that expects logits", "error", "sometimes", __doc__, check)
+RULE = Rule(
+    CODE,
+    NAME,
+    "Probabilities passed to a loss that expects logits",
+    "error",
+    "sometimes",
+    __doc__,
+    check,
+    required_words=(LOGITS_LOSS_WORDS, PROBABILITY_WORDS),
+)

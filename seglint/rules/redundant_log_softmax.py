@@ -55,7 +55,9 @@ def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
         if fact.loss not in CROSS_ENTROPY_LOSSES:
             continue
         origins = tuple(
-            o for o in fact.origins if o.kind is Kind.LOG_PROBABILITIES and o.producer in _LOG_SOFTMAX_PRODUCERS
+            o
+            for o in fact.origins
+            if o.kind is Kind.LOG_PROBABILITIES and o.producer in _LOG_SOFTMAX_PRODUCERS
         )
         if not origins:
             continue
@@ -81,4 +83,16 @@ def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
         )
 
 
-RULE = Rule(CODE, NAME, "log_softmax output passed to cross_entropy", "warning", "sometimes", __doc__, check)
+RULE = Rule(
+    CODE,
+    NAME,
+    "log_softmax output passed to cross_entropy",
+    "warning",
+    "sometimes",
+    __doc__,
+    check,
+    required_words=(
+        ("cross_entropy", "CrossEntropyLoss"),
+        ("log_softmax", "LogSoftmax"),
+    ),
+)
