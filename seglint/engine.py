@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import libcst as cst
 
+from seglint.analysis.catalogue import TORCH, Catalogue
 from seglint.analysis.dataflow import analyse_module
+from seglint.analysis.project import Project
 from seglint.diagnostics import FileError, FileResult
-from seglint.rules import ALL_RULES, Rule
+from seglint.prefilter import could_match
+from seglint.rules import ALL_RULES
 from seglint.suppression import filter_suppressed
 
 
-def could_match(source: str, rules: Iterable[Rule]) -> bool:
-    """Whether ``source`` mentions the words some rule needs; most files are ruled out here, unparsed."""
-    return any(all(any(word in source for word in group) for group in rule.required_words) for rule in rules)
+def lint_source(
+    source: str,
+    path: str,
+    *,
+    select: frozenset[str],
+    catalogue: Catalogue = TORCH,
+    project: Project | None = None,
+) -> FileResult:
+    """Lint ``source`` (the text of ``path``) with the rules whose codes are in ``select``.
 
-
-def lint_source(source: str, path: str, *, select: frozenset[str]) -> FileResult:
-    """Lint ``source`` (the text of ``path``) with the rules whose codes are in ``select``."""
+    With a ``project``, models and helpers imported from its other modules are followed.
+    """
     rules = [rule for rule in ALL_RULES if rule.code in select]
-    if not could_match(source, rules):
+    if project is not None:
+        catalogue = project.catalogue
+    if not could_match(source, select, catalogue, cross_module=project is not None):
         return FileResult(path)
     try:
         module = cst.parse_module(source)
@@ -29,7 +37,7 @@ def lint_source(source: str, path: str, *, select: frozenset[str]) -> FileResult
         return FileResult(path, error=FileError(path, error.raw_line, error.raw_column + 1, reason))
     except (RecursionError, ValueError) as error:  # pathological nesting, null bytes
         return FileResult(path, error=FileError(path, 0, 0, f"could not parse: {error}"))
-    facts = analyse_module(module, path)
+    facts = analyse_module(module, path, catalogue=catalogue, project=project)
     diagnostics = [diagnostic for rule in rules for diagnostic in rule.check(facts)]
     kept = filter_suppressed(diagnostics, source) if diagnostics else ()
     return FileResult(path, diagnostics=tuple(sorted(kept, key=lambda d: d.sort_key)))

@@ -6,6 +6,8 @@ which losses expect logits or log-probabilities, and which tensor methods keep a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -111,3 +113,62 @@ def short_name(qualified_name: str) -> str:
     if qualified_name.startswith("torch.nn."):
         return "nn." + qualified_name.rsplit(".", 1)[1]
     return qualified_name
+
+
+# ----------------------------------------------------------------------------- configurable catalogue
+@dataclass(frozen=True)
+class LossSpec:
+    """A loss and the input it expects.
+
+    ``when_true``: the loss expects ``expects`` only when one of these constructor keywords is the
+    literal ``True`` (MONAI's ``DiceLoss(softmax=True)``). ``unless_false``: it does unless this keyword
+    (or the positional argument at ``unless_false_position``) is the literal ``False``
+    (segmentation_models_pytorch's ``from_logits=True`` default).
+    """
+
+    expects: Expects
+    when_true: tuple[str, ...] = ()
+    unless_false: str = ""
+    unless_false_position: int = -1
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The names the analysis recognises, torch's plus what the configuration adds."""
+
+    producer_functions: Mapping[str, tuple[Kind, str]] = field(default_factory=lambda: dict(PRODUCER_FUNCTIONS))
+    loss_functions: Mapping[str, LossSpec] = field(
+        default_factory=lambda: {name: LossSpec(expects) for name, expects in LOSS_FUNCTIONS.items()}
+    )
+    loss_modules: Mapping[str, LossSpec] = field(
+        default_factory=lambda: {name: LossSpec(expects) for name, expects in LOSS_MODULES.items()}
+    )
+
+    def extended(
+        self,
+        *,
+        loss_functions: Mapping[str, LossSpec] = {},
+        loss_modules: Mapping[str, LossSpec] = {},
+        producer_functions: Mapping[str, tuple[Kind, str]] = {},
+    ) -> Catalogue:
+        return Catalogue(
+            producer_functions={**self.producer_functions, **producer_functions},
+            loss_functions={**self.loss_functions, **loss_functions},
+            loss_modules={**self.loss_modules, **loss_modules},
+        )
+
+    def star_names(self, module: str) -> dict[str, str]:
+        """What ``from module import *`` binds among the names this catalogue knows."""
+        prefix = module + "."
+        known = (*self.producer_functions, *self.loss_functions, *self.loss_modules, *PRODUCER_MODULES)
+        return {q[len(prefix):]: q for q in known if q.startswith(prefix) and "." not in q[len(prefix):]}
+
+    def loss_words(self) -> frozenset[str]:
+        """The last component of every loss name, for the byte prefilter."""
+        return frozenset(name.rsplit(".", 1)[-1] for name in (*self.loss_functions, *self.loss_modules))
+
+    def producer_words(self) -> frozenset[str]:
+        return frozenset(name.rsplit(".", 1)[-1] for name in self.producer_functions)
+
+
+TORCH = Catalogue()

@@ -10,11 +10,20 @@ from seglint.diagnostics import Span
 
 @dataclass(frozen=True, order=True)
 class Origin:
-    """Where a tensor of a known kind was made: the producer call and its short name."""
+    """Where a tensor of a known kind was made: the producer call and its short name.
+
+    ``path`` is set when the producer lives in another file than the finding. ``via`` names the model
+    or helper whose result carried it to the loss (``model``, ``self.net``), ``caller_line`` the call
+    that passed it into ``caller``, the function holding the loss. Empty/0 when not applicable.
+    """
 
     span: Span
     kind: Kind
     producer: str
+    path: str = ""
+    via: str = ""
+    caller_line: int = 0
+    caller: str = ""
 
 
 @dataclass(frozen=True)

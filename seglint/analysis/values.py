@@ -2,12 +2,15 @@
 
 A value is a frozenset of possibilities; the empty set means "nothing known". Joining two flows is
 the union, so a name that holds probabilities on one branch *may* hold them after the branches meet.
+Possibilities that point into a syntax tree (``made_by``, ``node``) compare nodes by identity, and
+``owner`` is the module interpreter that holds that tree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from collections.abc import Callable
+from typing import Any, Union
 
 import libcst as cst
 
@@ -23,11 +26,24 @@ class Ref:
 
 @dataclass(frozen=True)
 class TensorOf:
-    """A tensor of a known kind, made by the call ``made_by`` (positions are resolved only if reported)."""
+    """A tensor of a known kind, made by the call ``made_by`` in ``owner``'s module.
+
+    ``via`` names the model or helper whose result it is, as written where it was called.
+    """
 
     kind: Kind
     producer: str
     made_by: cst.CSTNode
+    owner: Any
+    via: str = ""
+
+
+@dataclass(frozen=True)
+class Param:
+    """The value a function's parameter receives from its callers."""
+
+    function: cst.FunctionDef
+    name: str
 
 
 @dataclass(frozen=True)
@@ -44,14 +60,90 @@ class ProducerObject:
 
     kind: Kind
     producer: str
+    constructed_by: cst.CSTNode
+    owner: Any
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """A function defined in the analysed project."""
+
+    node: cst.FunctionDef
+    owner: Any
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    node: cst.ClassDef
+    owner: Any
+
+
+@dataclass(frozen=True)
+class InstanceOf:
+    """An instance of a project class; calling it runs ``forward`` (or ``__call__``)."""
+
+    cls: ClassRef
+
+
+@dataclass(frozen=True)
+class BoundMethod:
+    cls: ClassRef
+    name: str
+
+
+@dataclass(frozen=True)
+class SequentialOf:
+    """``nn.Sequential(...)``: calling it yields what calling its last layer yields."""
+
+    last: frozenset
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """A list literal (or one grown with ``append``) whose last element is known."""
+
+    last: frozenset
+
+
+class Pending:
+    """A value from another module of the project, resolved only if it ever reaches a loss.
+
+    Resolving means parsing and summarising that module, so it is deferred until it can matter.
+    Compared by identity; the result is computed once.
+    """
+
+    __slots__ = ("_resolve", "_value")
+
+    def __init__(self, resolve: Callable[[], frozenset]) -> None:
+        self._resolve: Callable[[], frozenset] | None = resolve
+        self._value: frozenset = frozenset()
+
+    def value(self) -> frozenset:
+        resolve, self._resolve = self._resolve, None
+        if resolve is not None:  # a cycle sees the empty value while resolving
+            self._value = resolve()
+        return self._value
+
+
+def resolved(value: frozenset, depth: int = 0) -> frozenset:
+    """``value`` with every ``Pending`` possibility replaced by what it resolves to."""
+    if not any(isinstance(p, Pending) for p in value) or depth > 16:
+        return frozenset(p for p in value if not isinstance(p, Pending))
+    result: set = set()
+    for p in value:
+        result |= resolved(p.value(), depth + 1) if isinstance(p, Pending) else {p}
+    return frozenset(result)
 
 
 @dataclass(frozen=True)
 class Opaque:
-    """Something of the user's own (a function, a class, a non-torch object): never a tensor."""
+    """Something of the user's own that is never a tensor (a non-torch object, a lambda)."""
 
 
-Possibility = Union[Ref, TensorOf, LossObject, ProducerObject, Opaque]
+Possibility = Union[
+    Ref, TensorOf, Param, LossObject, ProducerObject, FunctionRef, ClassRef, InstanceOf, BoundMethod,
+    SequentialOf, ListOf, Opaque, Pending,
+]
 Value = frozenset  # frozenset[Possibility]
 
 UNKNOWN: Value = frozenset()
@@ -60,12 +152,12 @@ OPAQUE: Value = frozenset({Opaque()})
 
 def tensor_part(value: Value) -> Value:
     """The possibilities of ``value`` that survive a value-preserving tensor operation."""
-    return frozenset(p for p in value if isinstance(p, TensorOf))
+    return frozenset(p for p in value if isinstance(p, (TensorOf, Param, Pending)))
 
 
-def may_be_tensor(value: Value) -> bool:
-    """False when every possibility is something other than a tensor (a module, a loss object...)."""
-    return not value or any(isinstance(p, TensorOf) for p in value)
+def is_tensor_like(value: Value) -> bool:
+    """True unless some possibility is known not to be a tensor (a module path, a model, a loss...)."""
+    return all(isinstance(p, (TensorOf, Param, Pending)) for p in value)
 
 
 Env = dict  # dict[str, Value]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from seglint.analysis.catalogue import short_name
 from seglint.analysis.facts import ModuleFacts, Origin
-from seglint.diagnostics import Diagnostic
+from seglint.diagnostics import Diagnostic, RelatedLocation, Span
 
 
 @dataclass(frozen=True)
@@ -19,25 +19,33 @@ class Rule:
     fix_availability: str  # "none" or "sometimes"
     doc: str
     check: Callable[[ModuleFacts], Iterable[Diagnostic]]
-    # A file can hold a finding only if, for every group, it contains one of the group's words.
-    required_words: tuple[tuple[str, ...], ...] = ()
-
-
-LOGITS_LOSS_WORDS = (
-    "cross_entropy",
-    "CrossEntropyLoss",
-    "BCEWithLogitsLoss",
-    "binary_cross_entropy_with_logits",
-)
-LOG_PROBABILITY_LOSS_WORDS = ("nll_loss", "NLLLoss", "kl_div", "KLDivLoss")
-PROBABILITY_WORDS = ("softmax", "Softmax", "sigmoid", "Sigmoid", "expit")
 
 
 def describe_origins(origins: tuple[Origin, ...]) -> str:
-    """``softmax`` (line 7) or ``softmax`` (line 7) or ``sigmoid`` (line 9)."""
-    return " or ".join(
-        f"`{origin.producer}` (line {origin.span.line})" for origin in origins
-    )
+    """How messages name where a kind was made, e.g. ```softmax` (line 7)`` or, through a summary,
+    ```model`, which returns the output of `softmax` (models.py:42)``."""
+    return " or ".join(_describe(origin) for origin in origins)
+
+
+def _describe(origin: Origin) -> str:
+    where = f"{origin.path}:{origin.span.line}" if origin.path else f"line {origin.span.line}"
+    if origin.caller_line:
+        where += f", passed to `{origin.caller}` at line {origin.caller_line}"
+    if origin.via:
+        return f"`{origin.via}`, which returns the output of `{origin.producer}` ({where})"
+    return f"`{origin.producer}` ({where})"
+
+
+def related_locations(path: str, call: Span, origins: tuple[Origin, ...]) -> tuple[RelatedLocation, ...]:
+    """The places where the probabilities were made, when they are not inside the reported call."""
+    related = []
+    for origin in origins:
+        inside = not origin.path and call.line <= origin.span.line <= call.end_line and not origin.caller_line
+        if not inside:
+            related.append(
+                RelatedLocation(origin.path or path, origin.span, f"`{origin.producer}` makes the {origin.kind.value} here")
+            )
+    return tuple(related)
 
 
 def loss_name(qualified: str) -> str:

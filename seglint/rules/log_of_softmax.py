@@ -47,7 +47,7 @@ from collections.abc import Iterator
 
 from seglint.analysis.facts import ModuleFacts
 from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from seglint.rules.base import Rule, describe_origins
+from seglint.rules.base import Rule, describe_origins, related_locations
 
 CODE = "SEG005"
 NAME = "log-of-softmax"
@@ -70,6 +70,7 @@ def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
             message=f"`log` of {describe_origins(fact.origins)} is numerically unstable; use `log_softmax`",
             severity="warning",
             fix=fix,
+            related=related_locations(facts.path, fact.call, fact.origins),
         )
 
 
@@ -81,5 +82,4 @@ RULE = Rule(
     "sometimes",
     __doc__,
     check,
-    required_words=(("softmax", "Softmax"), ("log(",)),
 )

@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from seglint.analysis.catalogue import Expects, Kind
 from seglint.analysis.facts import ModuleFacts
 from seglint.diagnostics import Diagnostic
-from seglint.rules.base import LOGITS_LOSS_WORDS, Rule, describe_origins, loss_name
+from seglint.rules.base import Rule, describe_origins, related_locations, loss_name
 
 CODE = "SEG002"
 NAME = "one-hot-as-logits"
@@ -66,6 +66,7 @@ def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
                     f"{describe_origins(origins)}"
                 ),
                 severity="error",
+                related=related_locations(facts.path, fact.call, origins),
             )
 
 
@@ -77,5 +78,4 @@ RULE = Rule(
     "none",
     __doc__,
     check,
-    required_words=(LOGITS_LOSS_WORDS, ("one_hot",)),
 )

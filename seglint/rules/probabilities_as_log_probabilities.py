@@ -44,13 +44,7 @@ from collections.abc import Iterator
 from seglint.analysis.catalogue import Expects, Kind
 from seglint.analysis.facts import ModuleFacts
 from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from seglint.rules.base import (
-    LOG_PROBABILITY_LOSS_WORDS,
-    PROBABILITY_WORDS,
-    Rule,
-    describe_origins,
-    loss_name,
-)
+from seglint.rules.base import Rule, describe_origins, related_locations, loss_name
 
 CODE = "SEG003"
 NAME = "probabilities-as-log-probabilities"
@@ -81,6 +75,7 @@ def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
             ),
             severity="error",
             fix=fix,
+            related=related_locations(facts.path, fact.call, origins),
         )
 
 
@@ -92,5 +87,4 @@ RULE = Rule(
     "sometimes",
     __doc__,
     check,
-    required_words=(LOG_PROBABILITY_LOSS_WORDS, PROBABILITY_WORDS),
 )

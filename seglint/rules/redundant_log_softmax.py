@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from seglint.analysis.catalogue import CROSS_ENTROPY_LOSSES, Kind
 from seglint.analysis.facts import ModuleFacts
 from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from seglint.rules.base import Rule, describe_origins, loss_name
+from seglint.rules.base import Rule, describe_origins, related_locations, loss_name
 
 CODE = "SEG004"
 NAME = "redundant-log-softmax"
@@ -80,6 +80,7 @@ def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
             ),
             severity="warning",
             fix=fix,
+            related=related_locations(facts.path, fact.call, origins),
         )
 
 
@@ -91,8 +92,4 @@ RULE = Rule(
     "sometimes",
     __doc__,
     check,
-    required_words=(
-        ("cross_entropy", "CrossEntropyLoss"),
-        ("log_softmax", "LogSoftmax"),
-    ),
 )

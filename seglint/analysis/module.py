@@ -1,0 +1,558 @@
+"""The module interpreter: scopes, functions, classes, their summaries, and the facts of one module.
+
+A module is interpreted once. Its linted form (``analyse``) runs the module body and every function
+and method body, recording facts. Any module can also answer, lazily and memoised, what calling one of
+its functions, classes or methods returns (its *summary*), which is how probabilities made inside a
+model's ``forward``, a helper or another module are followed to a loss.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from seglint.analysis import catalogue as cat
+from seglint.analysis.bindings import local_names, parameter_names
+from seglint.analysis.expressions import SOFTMAX_PRODUCERS, ExpressionInterpreter, ProducerSite, argument, argument_value
+from seglint.analysis.facts import LogOfSoftmax, LossInput, ModuleFacts, Origin, Rewrite
+from seglint.analysis.statements import import_bindings
+from seglint.analysis.values import (
+    UNKNOWN,
+    BoundMethod,
+    ClassRef,
+    Env,
+    FunctionRef,
+    InstanceOf,
+    Param,
+    Ref,
+    TensorOf,
+    Value,
+    resolved,
+    tensor_part,
+)
+from seglint.diagnostics import Span
+
+if TYPE_CHECKING:
+    from seglint.analysis.project import Project
+
+# Methods that are not the training path: what they return never reaches a training loss.
+_NOT_TRAINING_METHODS = re.compile(r"(eval|evaluate|predict|inference|infer)(_\w*)?")
+_NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.set_grad_enabled"})
+
+
+@dataclass
+class Scope:
+    """What a body sees besides its own flow-sensitive environment."""
+
+    local: frozenset[str]
+    outer: Callable[[str], Value]
+    self_name: str | None = None
+    cls: ClassRef | None = None
+    collect_attributes: dict[str, Value] | None = None  # set during the attribute-collection pass
+    function: cst.FunctionDef | None = None
+    is_module: bool = False
+    is_class: bool = False
+
+
+@dataclass
+class FunctionInfo:
+    node: cst.FunctionDef
+    defining_env: Callable[[], Env]
+    enclosing: Scope
+
+
+@dataclass
+class ClassInfo:
+    node: cst.ClassDef
+    body_env: Env
+    defining_env: Callable[[], Env]
+    enclosing: Scope
+    bases: Value
+    methods: dict[str, cst.FunctionDef]
+    attributes: dict[str, Value] | None = None
+
+
+@dataclass
+class _ParamSink:
+    function: cst.FunctionDef
+    parameter: str
+    spec: cat.LossSpec
+    loss: str
+    call: cst.Call
+    input: cst.BaseExpression
+
+
+@dataclass
+class _CallSite:
+    call: cst.Call
+    arguments: dict[str, Value] = field(default_factory=dict)
+
+
+class ModuleInterpreter(ExpressionInterpreter):
+    def __init__(
+        self,
+        module: cst.Module,
+        path: str,
+        *,
+        catalogue: cat.Catalogue = cat.TORCH,
+        project: Project | None = None,
+        module_name: str = "",
+    ) -> None:
+        self.module = module
+        self.path = path
+        self.catalogue = catalogue
+        self.project = project
+        self.module_name = module_name
+        self.module_env: Env = {}
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
+        self._loss_inputs: dict[Span, LossInput] = {}
+        self._logs: dict[Span, LogOfSoftmax] = {}
+        self._producer_sites: dict[int, ProducerSite] = {}
+        self._loops = []
+        self._emitting = False
+        self._returns: list[Value] | None = None
+        self._no_grad_depth = 0
+        self._scope = Scope(local=frozenset(), outer=lambda name: UNKNOWN, is_module=True)
+        self._functions: dict[cst.FunctionDef, FunctionInfo] = {}
+        self._classes: dict[cst.ClassDef, ClassInfo] = {}
+        self._summaries: dict[tuple[cst.CSTNode, str], Value] = {}
+        self._deferred: list[Callable[[], None]] = []
+        self._param_sinks: list[_ParamSink] = []
+        self._call_sites: dict[cst.FunctionDef, list[_CallSite]] = {}
+        self._prepared = False
+        self.directory: Path | None = None  # where sibling modules of a script are looked up
+        self.is_package = False
+
+    # ----------------------------------------------------------------- entry points
+    def analyse(self) -> ModuleFacts:
+        """Interpret the whole module, recording facts (the module being linted)."""
+        self._emitting = True
+        self._run_module_body()
+        while self._deferred:
+            self._deferred.pop(0)()
+        self._resolve_param_sinks()
+        return ModuleFacts(
+            path=self.path,
+            loss_inputs=tuple(sorted(self._loss_inputs.values(), key=lambda f: f.call)),
+            logs_of_softmax=tuple(sorted(self._logs.values(), key=lambda f: f.call)),
+        )
+
+    def global_value(self, name: str) -> Value:
+        """What ``name`` is bound to at the end of this module (a summary source for other modules)."""
+        if not self._prepared:
+            self._run_module_body()
+        return self.module_env.get(name, UNKNOWN)
+
+    def _run_module_body(self) -> None:
+        self._prepared = True
+        env: Env = {}
+        self.module_env = env
+        final = self._block(self.module.body, env)
+        # Functions run after the module body: they see its final bindings.
+        self.module_env = final if final is not None else env
+
+    # ----------------------------------------------------------------- positions and text
+    def span(self, node: cst.CSTNode) -> Span:
+        # Positions cost two parses' worth of time: resolve them only when a fact is reported.
+        if self._positions is None:
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        code_range = self._positions[node]
+        return Span(code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1)
+
+    def _code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def _origins(self, made: Value, caller_line: int = 0, caller: str = "") -> tuple[Origin, ...]:
+        origins = set()
+        for p in made:
+            if isinstance(p, TensorOf):
+                owner: ModuleInterpreter = p.owner
+                path = "" if owner is self else owner.path
+                origins.add(Origin(owner.span(p.made_by), p.kind, p.producer, path, p.via, caller_line, caller))
+        return tuple(sorted(origins))
+
+    # ----------------------------------------------------------------- names
+    @property
+    def self_name(self) -> str | None:
+        return self._scope.self_name
+
+    def _lookup(self, name: str, env: Env) -> Value:
+        if name in env:
+            return env[name]
+        if name in self._scope.local:
+            return UNKNOWN
+        return self._scope.outer(name)
+
+    def _outer_lookup(self, name: str, env: Env, scope: Scope) -> Value:
+        if name in env:
+            return env[name]
+        if name in scope.local:
+            return UNKNOWN
+        return scope.outer(name)
+
+    def _self_attribute_key(self, node: cst.Attribute) -> str | None:
+        self_name = self._scope.self_name
+        if self_name is not None and isinstance(node.value, cst.Name) and node.value.value == self_name:
+            return f"{self_name}.{node.attr.value}"
+        return None
+
+    def _self_attribute(self, node: cst.Attribute, env: Env) -> Value:
+        key = f"{self._scope.self_name}.{node.attr.value}"
+        if key in env:
+            return env[key]
+        cls = self._scope.cls
+        if cls is None:
+            return UNKNOWN
+        return cls.owner._class_attributes(cls.node).get(node.attr.value, UNKNOWN)
+
+    def _import_bindings(self, node: cst.Import | cst.ImportFrom) -> list[tuple[str, Value]]:
+        return import_bindings(node, self.catalogue.star_names)
+
+    def _has_project(self) -> bool:
+        return self.project is not None
+
+    def _resolve(self, qualified: str) -> Value:
+        if self.project is None:
+            return UNKNOWN
+        return self.project.lookup(qualified, self)
+
+    def _defining_env(self, env: Env) -> Callable[[], Env]:
+        """The bindings a nested body sees: the module's final ones, or the enclosing flow's."""
+        if self._scope.is_module:
+            return lambda: self.module_env
+        return lambda: env
+
+    # ----------------------------------------------------------------- assignment
+    def _assign(self, target: cst.BaseExpression, value: Value, env: Env) -> None:
+        if isinstance(target, cst.Name):
+            env[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._assign(element.value, UNKNOWN, env)
+        elif isinstance(target, cst.StarredElement):
+            self._assign(target.value, UNKNOWN, env)
+        elif isinstance(target, cst.Attribute):
+            key = self._self_attribute_key(target)
+            if key is None:
+                self._eval(target.value, env)
+                return
+            env[key] = value
+            collected = self._scope.collect_attributes
+            if collected is not None:
+                collected[target.attr.value] = collected.get(target.attr.value, UNKNOWN) | value
+        elif isinstance(target, cst.Subscript):
+            # ``probs[mask] = 0`` changes a few values in place; the tensor keeps its kind.
+            self._eval(target.value, env)
+            for element in target.slice:
+                self._eval_slice(element, env)
+
+    # ----------------------------------------------------------------- training path
+    def _training_branch(self, test: cst.BaseExpression) -> bool | None:
+        """In a summary, ``if self.training:`` runs only its body and ``if not self.training:`` only its else."""
+        if self._emitting or self._scope.self_name is None:
+            return None
+        negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+        inner = test.expression if negated else test  # type: ignore[attr-defined]
+        if (
+            isinstance(inner, cst.Attribute)
+            and inner.attr.value == "training"
+            and isinstance(inner.value, cst.Name)
+            and inner.value.value == self._scope.self_name
+        ):
+            return not negated
+        return None
+
+    def _enter_with(self, node: cst.With, env: Env) -> bool:
+        no_grad = False
+        for item in node.items:
+            self._eval(item.item, env)
+            no_grad = no_grad or self._is_no_grad(item.item, env)
+            if item.asname is not None:
+                self._assign(item.asname.name, UNKNOWN, env)
+        if no_grad:
+            self._no_grad_depth += 1
+        return no_grad
+
+    def _exit_with(self, entered: bool) -> None:
+        if entered:
+            self._no_grad_depth -= 1
+
+    def _is_no_grad(self, node: cst.BaseExpression, env: Env) -> bool:
+        func = node.func if isinstance(node, cst.Call) else node
+        value = self._eval(func, env) if isinstance(func, (cst.Name, cst.Attribute)) else UNKNOWN
+        names = {p.qualified for p in value if hasattr(p, "qualified")}
+        if "torch.set_grad_enabled" in names and isinstance(node, cst.Call):
+            first = node.args[0].value if node.args else None
+            return isinstance(first, cst.Name) and first.value == "False"
+        return bool(names & (_NO_GRAD - {"torch.set_grad_enabled"}))
+
+    def _record_return(self, value: Value) -> None:
+        if self._returns is not None and self._no_grad_depth == 0:
+            self._returns.append(value)
+
+    # ----------------------------------------------------------------- facts
+    def _record_loss(self, spec: cat.LossSpec, loss: str, node: cst.Call, arguments: list[Value]) -> None:
+        input_node = argument(node, 0, "input")
+        if input_node is None or not self._emitting:
+            return
+        value = tensor_part(resolved(argument_value(node, arguments, 0, "input")))
+        function = self._scope.function
+        for p in value:
+            if isinstance(p, Param) and p.function is function:
+                self._param_sinks.append(_ParamSink(p.function, p.name, spec, loss, node, input_node))
+        made = frozenset(p for p in value if isinstance(p, TensorOf))
+        if made:
+            self._add_loss_input(spec, loss, node, input_node, self._origins(made), rewrites=True)
+
+    def _add_loss_input(
+        self,
+        spec: cat.LossSpec,
+        loss: str,
+        node: cst.Call,
+        input_node: cst.BaseExpression,
+        origins: tuple[Origin, ...],
+        *,
+        rewrites: bool,
+    ) -> None:
+        unwrap = to_log_softmax = None
+        producer_dim = None
+        site = self._producer_sites.get(id(input_node)) if rewrites else None
+        input_span = self.span(input_node)
+        if site is not None and site.tensor is not None:
+            unwrap = Rewrite(input_span, self._code(site.tensor))
+            producer_dim = self._code(site.dim) if site.dim is not None else None
+        if site is not None and site.softmax_name is not None:
+            to_log_softmax = Rewrite(self.span(site.softmax_name), "log_softmax")
+        span = self.span(node)
+        previous = self._loss_inputs.get(span)
+        if previous is not None:
+            origins = tuple(sorted(set(previous.origins) | set(origins)))
+            unwrap = previous.unwrap or unwrap
+            to_log_softmax = previous.to_log_softmax or to_log_softmax
+            producer_dim = previous.producer_dim or producer_dim
+        self._loss_inputs[span] = LossInput(
+            loss, spec.expects, span, input_span, origins, unwrap, to_log_softmax, producer_dim
+        )
+
+    def _record_log_of_softmax(self, node: cst.Call, made: Value, operand: cst.BaseExpression | None) -> None:
+        if not self._emitting:
+            return
+        span = self.span(node)
+        rewrite = None
+        site = self._producer_sites.get(id(operand)) if operand is not None else None
+        if site is not None and site.softmax_name is not None and isinstance(operand, cst.Call):
+            func = operand.func
+            assert isinstance(func, cst.Attribute)
+            renamed = operand.with_changes(func=func.with_changes(attr=cst.Name("log_softmax")))
+            rewrite = Rewrite(span, self._code(renamed))
+        origins = self._origins(made)
+        previous = self._logs.get(span)
+        if previous is not None:
+            origins = tuple(sorted(set(previous.origins) | set(origins)))
+            rewrite = previous.to_log_softmax or rewrite
+        self._logs[span] = LogOfSoftmax(span, origins, rewrite)
+
+    def _resolve_param_sinks(self) -> None:
+        """A loss on a parameter reports when every caller in this module passes a tensor of a known kind."""
+        for sink in self._param_sinks:
+            sites = self._call_sites.get(sink.function, [])
+            passed = [(site, tensor_part(resolved(site.arguments.get(sink.parameter, UNKNOWN)))) for site in sites]
+            if not passed or not all(any(isinstance(p, TensorOf) for p in value) for _, value in passed):
+                continue
+            origins: set[Origin] = set()
+            for site, value in passed:
+                made = frozenset(p for p in value if isinstance(p, TensorOf))
+                line = self.span(site.call).line
+                origins.update(self._origins(made, caller_line=line, caller=sink.function.name.value))
+            self._add_loss_input(sink.spec, sink.loss, sink.call, sink.input, tuple(sorted(origins)), rewrites=False)
+
+    # ----------------------------------------------------------------- functions
+    def _stmt_FunctionDef(self, node: cst.FunctionDef, env: Env) -> Env:
+        for decorator in node.decorators:
+            self._eval(decorator.decorator, env)
+        for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            if param.default is not None:
+                self._eval(param.default, env)
+        info = FunctionInfo(node, self._defining_env(env), self._scope)
+        self._functions[node] = info
+        if self._scope.is_class:
+            env[node.name.value] = UNKNOWN  # methods are reached through ``self`` and instances
+            return env
+        env[node.name.value] = frozenset({FunctionRef(node, self)})
+        if self._emitting:
+            self._deferred.append(lambda: self._run_function(info, None, emitting=True))
+        return env
+
+    def _run_function(
+        self,
+        info: FunctionInfo,
+        cls: ClassRef | None,
+        *,
+        emitting: bool,
+        collect: dict[str, Value] | None = None,
+        returns: list[Value] | None = None,
+    ) -> None:
+        node = info.node
+        params = parameter_names(node.params)
+        enclosing = info.enclosing
+        defining_env = info.defining_env
+        scope = Scope(
+            local=local_names(node.body.body, params),
+            outer=lambda name: self._outer_lookup(name, defining_env(), enclosing),
+            function=node,
+        )
+        env: Env = {name: frozenset({Param(node, name)}) for name in params}
+        if cls is not None and params and not _is_static(node):
+            scope.self_name, scope.cls, scope.collect_attributes = params[0], cls, collect
+            env[params[0]] = frozenset({InstanceOf(cls)})
+        elif enclosing.self_name is not None and enclosing.self_name not in params:
+            # A closure inside a method still reaches ``self``'s attributes.
+            scope.self_name, scope.cls = enclosing.self_name, enclosing.cls
+        saved = (self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth)
+        self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth = scope, [], emitting, returns, 0
+        try:
+            self._suite(node.body, env)
+        finally:
+            self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth = saved
+
+    def _summary(self, info: FunctionInfo, cls: ClassRef | None) -> Value:
+        """What calling the function returns on the training path, memoised; recursion gives unknown."""
+        key = (info.node, "")
+        if key in self._summaries:
+            return self._summaries[key]
+        self._summaries[key] = UNKNOWN
+        if any(self._is_no_grad(d.decorator, info.defining_env()) for d in info.node.decorators):
+            return UNKNOWN
+        returns: list[Value] = []
+        deferred = self._deferred
+        self._deferred = []  # nested functions met while summarising are not linted from here
+        try:
+            self._run_function(info, cls, emitting=False, returns=returns)
+        finally:
+            self._deferred = deferred
+        summary = frozenset().union(*returns) if returns else UNKNOWN
+        self._summaries[key] = summary
+        return summary
+
+    def _call_function(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> Value:
+        owner: ModuleInterpreter = function.owner
+        if owner is self and self._emitting:
+            self._call_sites.setdefault(function.node, []).append(_CallSite(node, _bind(function.node, node, arguments)))
+        info = owner._functions.get(function.node)
+        return owner._summary(info, None) if info is not None else UNKNOWN
+
+    # ----------------------------------------------------------------- classes
+    def _stmt_ClassDef(self, node: cst.ClassDef, env: Env) -> Env:
+        for decorator in node.decorators:
+            self._eval(decorator.decorator, env)
+        bases: Value = frozenset().union(*(self._eval(base.value, env) for base in node.bases))
+        for keyword in node.keywords:
+            self._eval(keyword.value, env)
+        enclosing = self._scope
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        self._scope = Scope(
+            local=local_names(body),
+            # The class body runs at definition time: it sees the bindings made so far.
+            outer=lambda name: self._outer_lookup(name, env, enclosing),
+            is_class=True,
+        )
+        try:
+            body_env = self._suite(node.body, {}) or {}
+        finally:
+            self._scope = enclosing
+        methods = {s.name.value: s for s in body if isinstance(s, cst.FunctionDef)}
+        defining_env = self._defining_env(env)
+        for method in methods.values():
+            # Method bodies do not see the class body's names: their outer scope is the class's.
+            self._functions[method] = FunctionInfo(method, defining_env, enclosing)
+        info = ClassInfo(node, body_env, defining_env, enclosing, bases, methods)
+        self._classes[node] = info
+        cls = ClassRef(node, self)
+        env[node.name.value] = frozenset({cls})
+        if self._emitting:
+            self._deferred.append(lambda: self._lint_methods(info, cls))
+        return env
+
+    def _lint_methods(self, info: ClassInfo, cls: ClassRef) -> None:
+        self._class_attributes(info.node)
+        for method in info.methods.values():
+            self._run_function(self._functions[method], cls, emitting=True)
+
+    def _class_attributes(self, node: cst.ClassDef) -> dict[str, Value]:
+        """Attributes reachable through ``self``: class-level bindings, methods, every ``self.x = ...``."""
+        info = self._classes[node]
+        if info.attributes is not None:
+            return info.attributes
+        cls = ClassRef(node, self)
+        attributes: dict[str, Value] = dict(info.body_env)
+        for name in info.methods:
+            attributes[name] = frozenset({BoundMethod(cls, name)})
+        info.attributes = attributes  # visible (partial) while the collection pass runs
+        collected: dict[str, Value] = {}
+        deferred = self._deferred
+        self._deferred = []
+        try:
+            for method in info.methods.values():
+                self._run_function(self._functions[method], cls, emitting=False, collect=collected)
+        finally:
+            self._deferred = deferred
+        for name, value in collected.items():
+            attributes[name] = attributes.get(name, UNKNOWN) | value
+        return attributes
+
+    def _call_method(self, method: BoundMethod) -> Value:
+        owner: ModuleInterpreter = method.cls.owner
+        return owner._method_summary(method.cls.node, method.name, set())
+
+    def _method_summary(self, node: cst.ClassDef, name: str, seen: set[cst.ClassDef]) -> Value:
+        if _NOT_TRAINING_METHODS.fullmatch(name) or node in seen:
+            return UNKNOWN
+        seen.add(node)
+        info = self._classes.get(node)
+        if info is None:
+            return UNKNOWN
+        cls = ClassRef(node, self)
+        method = info.methods.get(name) or (info.methods.get("__call__") if name == "forward" else None)
+        if method is not None:
+            key = (method, name)
+            if key not in self._summaries:
+                self._class_attributes(node)
+                self._summaries[key] = self._summary(self._functions[method], cls)
+            return self._summaries[key]
+        # Inherited: the first base that defines it.
+        for base in resolved(frozenset().union(*(self._resolve(p.qualified) if isinstance(p, Ref) else {p} for p in info.bases))):
+            if isinstance(base, ClassRef):
+                inherited = base.owner._method_summary(base.node, name, seen)
+                if inherited:
+                    return inherited
+        return UNKNOWN
+
+
+def _is_static(node: cst.FunctionDef) -> bool:
+    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators)
+
+
+def _bind(function: cst.FunctionDef, call: cst.Call, arguments: list[Value]) -> dict[str, Value]:
+    """Which value each parameter receives at ``call`` (positional, then keywords); unknown after ``*``."""
+    params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
+    bound: dict[str, Value] = {}
+    position = 0
+    for arg, value in zip(call.args, arguments):
+        if arg.star:
+            break
+        if arg.keyword is not None:
+            bound[arg.keyword.value] = value
+        elif position < len(params):
+            bound[params[position]] = value
+            position += 1
+    return bound
+
+
+def is_softmax_producer(producer: str) -> bool:
+    return producer in SOFTMAX_PRODUCERS

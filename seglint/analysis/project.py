@@ -1,0 +1,152 @@
+"""The project a linted file belongs to: its root, its module names, and the other modules' summaries.
+
+Other modules are read and parsed only when a value from them reaches a loss, and each at most once
+per run. Reading is injected (``read``) so that this layer does no I/O of its own choosing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import libcst as cst
+
+from seglint.analysis.catalogue import TORCH, Catalogue
+from seglint.analysis.module import ModuleInterpreter
+from seglint.analysis.values import UNKNOWN, Ref, Value
+
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git", ".hg")
+
+
+def find_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding a project marker, else ``start`` itself."""
+    start = start.resolve()
+    directory = start if start.is_dir() else start.parent
+    for candidate in (directory, *directory.parents):
+        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
+            return candidate
+    return directory
+
+
+class Project:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        read: Callable[[Path], str | None],
+        catalogue: Catalogue = TORCH,
+        display: Callable[[Path], str] = lambda path: os.path.relpath(path),
+    ) -> None:
+        self.root = root.resolve()
+        self.catalogue = catalogue
+        self._read = read
+        self._display = display
+        self._interpreters: dict[Path, ModuleInterpreter | None] = {}
+        self._located: dict[tuple[str, Path], Path | None] = {}
+        self._resolving: set[str] = set()
+
+    # ----------------------------------------------------------------- module names
+    def _search_roots(self, near: Path) -> list[Path]:
+        roots = [self.root / "src", self.root, near]
+        return [root for i, root in enumerate(roots) if root not in roots[:i]]
+
+    def module_name(self, path: Path) -> str:
+        """``pkg.sub.mod`` for ``<root>/[src/]pkg/sub/mod.py``; ``pkg`` for its ``__init__.py``."""
+        path = path.resolve()
+        for root in (self.root / "src", self.root):
+            try:
+                relative = path.relative_to(root)
+            except ValueError:
+                continue
+            parts = list(relative.with_suffix("").parts)
+            if parts and parts[-1] == "__init__":
+                parts.pop()
+            return ".".join(parts)
+        return path.stem
+
+    def _locate(self, dotted: str, near: Path) -> Path | None:
+        key = (dotted, near)
+        if key not in self._located:
+            self._located[key] = None
+            relative = Path(*dotted.split("."))
+            for root in self._search_roots(near):
+                for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
+                    if candidate.is_file():
+                        self._located[key] = candidate.resolve()
+                        break
+                if self._located[key] is not None:
+                    break
+        return self._located[key]
+
+    # ----------------------------------------------------------------- interpreters
+    def interpreter_for_linting(self, module: cst.Module, path: str) -> ModuleInterpreter:
+        resolved_path = Path(path).resolve()
+        interpreter = ModuleInterpreter(
+            module, path, catalogue=self.catalogue, project=self, module_name=self.module_name(resolved_path)
+        )
+        self._interpreters.setdefault(resolved_path, interpreter)
+        interpreter.directory = resolved_path.parent
+        interpreter.is_package = resolved_path.name == "__init__.py"
+        return interpreter
+
+    def _interpreter(self, path: Path) -> ModuleInterpreter | None:
+        if path not in self._interpreters:
+            self._interpreters[path] = None  # an import cycle sees nothing while this one loads
+            source = self._read(path)
+            if source is None:
+                return None
+            try:
+                module = cst.parse_module(source)
+            except (cst.ParserSyntaxError, RecursionError, ValueError):
+                return None
+            interpreter = ModuleInterpreter(
+                module, self._display(path), catalogue=self.catalogue, project=self, module_name=self.module_name(path)
+            )
+            interpreter.directory = path.parent
+            interpreter.is_package = path.name == "__init__.py"
+            self._interpreters[path] = interpreter
+        return self._interpreters[path]
+
+    # ----------------------------------------------------------------- lookups
+    def lookup(self, qualified: str, requester: ModuleInterpreter) -> Value:
+        """What ``qualified`` (absolute, or relative to ``requester``) names in the project, if anything."""
+        absolute = self._absolute(qualified, requester)
+        if absolute is None or absolute in self._resolving:
+            return UNKNOWN
+        near = requester.directory or self.root
+        parts = absolute.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            path = self._locate(".".join(parts[:split]), near)
+            if path is None:
+                continue
+            interpreter = self._interpreter(path)
+            if interpreter is None or split != len(parts) - 1:
+                return UNKNOWN  # attributes of module-level objects are not followed
+            self._resolving.add(absolute)
+            try:
+                value = interpreter.global_value(parts[split])
+                # Re-exports (``from .unet import UNet`` in ``__init__.py``) resolve in their own module.
+                result: set = set()
+                for possibility in value:
+                    if isinstance(possibility, Ref) and not possibility.qualified.startswith("torch"):
+                        result |= self.lookup(possibility.qualified, interpreter)
+                    else:
+                        result.add(possibility)
+                return frozenset(result)
+            finally:
+                self._resolving.discard(absolute)
+        return UNKNOWN
+
+    def _absolute(self, qualified: str, requester: ModuleInterpreter) -> str | None:
+        level = len(qualified) - len(qualified.lstrip("."))
+        if level == 0:
+            return qualified
+        package = requester.module_name.split(".") if requester.module_name else []
+        if not requester.is_package:
+            package = package[:-1]
+        if level - 1 > len(package):
+            return None
+        base = package[: len(package) - (level - 1)]
+        rest = qualified[level:]
+        return ".".join([*base, rest]) if rest else ".".join(base)
