@@ -94,7 +94,11 @@ PRESERVING_FUNCTIONS = frozenset(
 _ALIASES = {
     "torch.nn.modules.loss.": "torch.nn.",
     "torch.nn.modules.activation.": "torch.nn.",
+    "torch.nn.modules.container.": "torch.nn.",
     "torch.nn.modules.": "torch.nn.",
+    "monai.losses.": "monai.losses.",
+    "segmentation_models_pytorch.losses.": "segmentation_models_pytorch.losses.",
+    "torchvision.ops.": "torchvision.ops.",
 }
 
 
@@ -130,6 +134,7 @@ class LossSpec:
     when_true: tuple[str, ...] = ()
     unless_false: str = ""
     unless_false_position: int = -1
+    input_keyword: str = "input"
 
 
 @dataclass(frozen=True)
