@@ -64,9 +64,6 @@ class ExpressionInterpreter(StatementInterpreter):
     def _resolve(self, qualified: str) -> Value:
         raise NotImplementedError
 
-    def _call_function(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> Value:
-        raise NotImplementedError
-
     def _call_method(self, method: BoundMethod) -> Value:
         raise NotImplementedError
 
@@ -233,9 +230,12 @@ class ExpressionInterpreter(StatementInterpreter):
             known = self._call_qualified(qualified, node, arguments)
             if known is not None:
                 return known
-            return self._later(lambda: self._call_value(self._resolve(qualified), node, arguments, env))
+            if not self._has_project():
+                return UNKNOWN
+            return _later(lambda: self._call_value(self._resolve(qualified), node, arguments, env))
         if isinstance(possibility, Pending):
-            return self._later(lambda: self._call_value(possibility.value(), node, arguments, env))
+            self._note_pending_call(possibility, node, arguments)
+            return _later(lambda: self._call_value(possibility.value(), node, arguments, env))
         if isinstance(possibility, LossObject):
             spec = self.catalogue.loss_modules.get(possibility.loss, cat.LossSpec(possibility.expects))
             self._record_loss(spec, possibility.loss, node, arguments)
@@ -243,16 +243,18 @@ class ExpressionInterpreter(StatementInterpreter):
         if isinstance(possibility, ProducerObject):
             self._producer_sites[id(node)] = ProducerSite(_argument(node, 0, "input"), None)
             return frozenset({TensorOf(possibility.kind, possibility.producer, node, self)})
-        if isinstance(possibility, FunctionRef):
-            return self._relabel(self._call_function(possibility, node, arguments), node)
         if isinstance(possibility, ClassRef):
             return frozenset({InstanceOf(possibility)})
-        if isinstance(possibility, InstanceOf):
-            return self._relabel(self._call_method(BoundMethod(possibility.cls, "forward")), node)
-        if isinstance(possibility, BoundMethod):
-            return self._relabel(self._call_method(possibility), node)
         if isinstance(possibility, SequentialOf):
             return self._relabel(self._call_layer(possibility.last, node, arguments, env), node)
+        # Summaries cost a run over the callee's body: computed only if the result reaches a loss.
+        if isinstance(possibility, FunctionRef):
+            self._note_call_site(possibility, node, arguments)
+            return _later(lambda: self._relabel(self._function_summary(possibility), node))
+        if isinstance(possibility, InstanceOf):
+            return _later(lambda: self._relabel(self._call_method(BoundMethod(possibility.cls, "forward")), node))
+        if isinstance(possibility, BoundMethod):
+            return _later(lambda: self._relabel(self._call_method(possibility), node))
         return UNKNOWN
 
     def _call_value(self, value: Value, node: cst.Call, arguments: list[Value], env: Env) -> Value:
@@ -261,11 +263,16 @@ class ExpressionInterpreter(StatementInterpreter):
             result |= self._call_possibility(possibility, node, arguments, env)
         return frozenset(result)
 
-    def _later(self, resolve: Callable[[], Value]) -> Value:
-        """A result that needs another module: deferred, unless there is no project to look in."""
-        return frozenset({Pending(resolve)}) if self._has_project() else UNKNOWN
-
     def _has_project(self) -> bool:
+        raise NotImplementedError
+
+    def _note_pending_call(self, callee: Pending, node: cst.Call, arguments: list[Value]) -> None:
+        raise NotImplementedError
+
+    def _note_call_site(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> None:
+        raise NotImplementedError
+
+    def _function_summary(self, function: FunctionRef) -> Value:
         raise NotImplementedError
 
     def _call_layer(self, layer: Value, node: cst.Call, arguments: list[Value], env: Env) -> Value:
@@ -371,6 +378,10 @@ class ExpressionInterpreter(StatementInterpreter):
         if any(isinstance(p, TensorOf) and p.kind is cat.Kind.PROBABILITIES for p in value):
             return frozenset({TensorOf(cat.Kind.LOG_PROBABILITIES, "log", node, self)})
         return UNKNOWN
+
+
+def _later(resolve: Callable[[], Value]) -> Value:
+    return frozenset({Pending(resolve)})
 
 
 def _attribute_of(receiver: Value, attribute: str) -> Value:

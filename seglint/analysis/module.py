@@ -29,7 +29,9 @@ from seglint.analysis.values import (
     Env,
     FunctionRef,
     InstanceOf,
+    LossObject,
     Param,
+    Pending,
     Ref,
     TensorOf,
     Value,
@@ -125,6 +127,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._deferred: list[Callable[[], None]] = []
         self._param_sinks: list[_ParamSink] = []
         self._call_sites: dict[cst.FunctionDef, list[_CallSite]] = {}
+        self._pending_calls: list[tuple[Pending, cst.Call, list[Value]]] = []
         self._prepared = False
         self.directory: Path | None = None  # where sibling modules of a script are looked up
         self.is_package = False
@@ -136,6 +139,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._run_module_body()
         while self._deferred:
             self._deferred.pop(0)()
+        self._check_pending_calls()
         self._resolve_param_sinks()
         return ModuleFacts(
             path=self.path,
@@ -440,12 +444,26 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._summaries[key] = summary
         return summary
 
-    def _call_function(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> Value:
-        owner: ModuleInterpreter = function.owner
-        if owner is self and self._emitting:
+    def _note_call_site(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> None:
+        if function.owner is self and self._emitting:
             self._call_sites.setdefault(function.node, []).append(_CallSite(node, _bind(function.node, node, arguments)))
+
+    def _function_summary(self, function: FunctionRef) -> Value:
+        owner: ModuleInterpreter = function.owner
         info = owner._functions.get(function.node)
         return owner._summary(info, None) if info is not None else UNKNOWN
+
+    def _note_pending_call(self, callee: Pending, node: cst.Call, arguments: list[Value]) -> None:
+        """``criterion = build_loss(); criterion(x, y)``: checked once the module is done."""
+        if self._emitting:
+            self._pending_calls.append((callee, node, arguments))
+
+    def _check_pending_calls(self) -> None:
+        for callee, node, arguments in self._pending_calls:
+            for possibility in resolved(frozenset({callee})):
+                if isinstance(possibility, LossObject):
+                    spec = self.catalogue.loss_modules.get(possibility.loss, cat.LossSpec(possibility.expects))
+                    self._record_loss(spec, possibility.loss, node, arguments)
 
     # ----------------------------------------------------------------- classes
     def _stmt_ClassDef(self, node: cst.ClassDef, env: Env) -> Env:
