@@ -8,6 +8,7 @@ from seglint.analysis.catalogue import TORCH, Catalogue
 from seglint.analysis.dataflow import analyse_module
 from seglint.analysis.project import Project
 from seglint.diagnostics import FileError, FileResult
+from seglint.parse import parse
 from seglint.prefilter import could_match
 from seglint.rules import ALL_RULES
 from seglint.suppression import filter_suppressed
@@ -20,10 +21,13 @@ def lint_source(
     select: frozenset[str],
     catalogue: Catalogue = TORCH,
     project: Project | None = None,
+    partial: bool | None = None,
 ) -> FileResult:
     """Lint ``source`` (the text of ``path``) with the rules whose codes are in ``select``.
 
-    With a ``project``, models and helpers imported from its other modules are followed.
+    With a ``project``, models and helpers imported from its other modules are followed. ``partial``
+    chooses between parsing only the blocks that can matter and the whole file (``None``: by size);
+    the findings are the same either way.
     """
     rules = [rule for rule in ALL_RULES if rule.code in select]
     if project is not None:
@@ -31,13 +35,17 @@ def lint_source(
     if not could_match(source, select, catalogue, cross_module=project is not None):
         return FileResult(path)
     try:
-        module = cst.parse_module(source)
+        parsed = parse(
+            source,
+            triggered=lambda text: could_match(text, select, catalogue, cross_module=True),
+            partial=partial,
+        )
     except cst.ParserSyntaxError as error:
         reason = f"syntax error: {error.message}"
         return FileResult(path, error=FileError(path, error.raw_line, error.raw_column + 1, reason))
     except (RecursionError, ValueError) as error:  # pathological nesting, null bytes
         return FileResult(path, error=FileError(path, 0, 0, f"could not parse: {error}"))
-    facts = analyse_module(module, path, catalogue=catalogue, project=project)
+    facts = analyse_module(parsed, path, catalogue=catalogue, project=project)
     diagnostics = [diagnostic for rule in rules for diagnostic in rule.check(facts)]
     kept = filter_suppressed(diagnostics, source) if diagnostics else ()
     return FileResult(path, diagnostics=tuple(sorted(kept, key=lambda d: d.sort_key)))

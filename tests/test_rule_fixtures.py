@@ -33,3 +33,11 @@ def test_every_rule_has_a_fixture_that_triggers_it() -> None:
     for fixture in FIXTURES:
         triggered.update(code for _, code in expected_findings(fixture.read_text(encoding="utf-8")))
     assert triggered == set(ALL_CODES)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
+def test_partial_parse_finds_exactly_what_a_whole_parse_finds(fixture: Path) -> None:
+    source = fixture.read_text(encoding="utf-8")
+    whole = lint_source(source, fixture.name, select=ALL_CODES, partial=False)
+    partial = lint_source(source, fixture.name, select=ALL_CODES, partial=True)
+    assert partial == whole

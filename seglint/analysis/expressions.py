@@ -234,8 +234,11 @@ class ExpressionInterpreter(StatementInterpreter):
                 return UNKNOWN
             return _later(lambda: self._call_value(self._resolve(qualified), node, arguments, env))
         if isinstance(possibility, Pending):
-            self._note_pending_call(possibility, node, arguments)
-            return _later(lambda: self._call_value(possibility.value(), node, arguments, env))
+            if not possibility.from_masked:
+                self._note_pending_call(possibility, node, arguments)
+            return _later(
+                lambda: self._call_value(possibility.value(), node, arguments, env), from_masked=possibility.from_masked
+            )
         if isinstance(possibility, LossObject):
             spec = self.catalogue.loss_modules.get(possibility.loss, cat.LossSpec(possibility.expects))
             self._record_loss(spec, possibility.loss, node, arguments)
@@ -293,7 +296,7 @@ class ExpressionInterpreter(StatementInterpreter):
             if isinstance(p, TensorOf):
                 result.add(TensorOf(p.kind, p.producer, p.made_by, p.owner, via))
             elif isinstance(p, Pending):
-                result.add(Pending(lambda pending=p: self._relabel(pending.value(), node)))
+                result.add(Pending(lambda pending=p: self._relabel(pending.value(), node), from_masked=p.from_masked))
             else:
                 result.add(p)
         return frozenset(result)
@@ -380,8 +383,8 @@ class ExpressionInterpreter(StatementInterpreter):
         return UNKNOWN
 
 
-def _later(resolve: Callable[[], Value]) -> Value:
-    return frozenset({Pending(resolve)})
+def _later(resolve: Callable[[], Value], *, from_masked: bool = False) -> Value:
+    return frozenset({Pending(resolve, from_masked=from_masked)})
 
 
 def _attribute_of(receiver: Value, attribute: str) -> Value:
@@ -394,7 +397,7 @@ def _attribute_of(receiver: Value, attribute: str) -> Value:
         elif isinstance(p, (TensorOf, Param)) and attribute in _PRESERVING_ATTRIBUTES:
             result.add(p)
         elif isinstance(p, Pending):
-            result.add(Pending(lambda pending=p: _attribute_of(pending.value(), attribute)))
+            result.add(Pending(lambda pending=p: _attribute_of(pending.value(), attribute), from_masked=p.from_masked))
     return frozenset(result)
 
 

@@ -9,7 +9,7 @@ model's ``forward``, a helper or another module are followed to a loss.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,9 +39,11 @@ from seglint.analysis.values import (
     tensor_part,
 )
 from seglint.diagnostics import Span
+from seglint.parse import MASK_COMMENT
 
 if TYPE_CHECKING:
     from seglint.analysis.project import Project
+    from seglint.parse import MaskedChunk
 
 # Methods that are not the training path: what they return never reaches a training loss.
 _NOT_TRAINING_METHODS = re.compile(r"(eval|evaluate|predict|inference|infer)(_\w*)?")
@@ -105,14 +107,18 @@ class ModuleInterpreter(ExpressionInterpreter):
         catalogue: cat.Catalogue = cat.TORCH,
         project: Project | None = None,
         module_name: str = "",
+        masked: Sequence[MaskedChunk] = (),
     ) -> None:
         self.module = module
+        self._masked = tuple(masked)
+        self._forced: dict[int, dict[str, Value]] = {}
+        self._modules: list[cst.Module] = [module]
+        self._module_positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
         self.path = path
         self.catalogue = catalogue
         self.project = project
         self.module_name = module_name
         self.module_env: Env = {}
-        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
         self._loss_inputs: dict[Span, LossInput] = {}
         self._logs: dict[Span, LogOfSoftmax] = {}
         self._producer_sites: dict[int, ProducerSite] = {}
@@ -155,18 +161,62 @@ class ModuleInterpreter(ExpressionInterpreter):
 
     def _run_module_body(self) -> None:
         self._prepared = True
-        env: Env = {}
+        env: Env | None = {}
         self.module_env = env
-        final = self._block(self.module.body, env)
+        for statement in self.module.body:
+            if env is None:
+                break
+            if self._masked:
+                self._bind_masked(statement.leading_lines, env)
+            env = self._statement(statement, env)
+        if env is not None and self._masked:
+            self._bind_masked(self.module.footer, env)
         # Functions run after the module body: they see its final bindings.
-        self.module_env = final if final is not None else env
+        self.module_env = env if env is not None else self.module_env
+
+    def _bind_masked(self, lines: Sequence[cst.EmptyLine], env: Env) -> None:
+        """A blanked-out block binds its names here, each to a value parsed only when needed."""
+        for line in lines:
+            comment = line.comment.value if line.comment is not None else ""
+            if comment.startswith(MASK_COMMENT):
+                index = int(comment[len(MASK_COMMENT):])
+                for name in self._masked[index].names:
+                    env[name] = frozenset(
+                        {Pending(lambda i=index, n=name: self._force_chunk(i).get(n, UNKNOWN), from_masked=True)}
+                    )
+
+    def _force_chunk(self, index: int) -> dict[str, Value]:
+        """Parse and run a block the partial parse left out, in the module's scope, once."""
+        if index in self._forced:
+            return self._forced[index]
+        self._forced[index] = {}
+        chunk = self._masked[index]
+        module = chunk.parse()
+        if module is None:
+            return {}
+        self._modules.append(module)
+        env = dict(self.module_env)
+        saved = (self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth)
+        self._scope = Scope(local=frozenset(), outer=lambda name: UNKNOWN, is_module=True)
+        self._loops, self._emitting, self._returns, self._no_grad_depth = [], False, None, 0
+        try:
+            out = self._block(module.body, env) or env
+        finally:
+            self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth = saved
+        self._forced[index] = {name: out.get(name, UNKNOWN) for name in chunk.names}
+        return self._forced[index]
 
     # ----------------------------------------------------------------- positions and text
     def span(self, node: cst.CSTNode) -> Span:
         # Positions cost two parses' worth of time: resolve them only when a fact is reported.
-        if self._positions is None:
-            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
-        code_range = self._positions[node]
+        code_range = None
+        for index, module in enumerate(self._modules):
+            if index not in self._module_positions:
+                self._module_positions[index] = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+            code_range = self._module_positions[index].get(node)
+            if code_range is not None:
+                break
+        assert code_range is not None, "a node of a module this interpreter did not parse"
         return Span(code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1)
 
     def _code(self, node: cst.CSTNode) -> str:

@@ -15,6 +15,7 @@ import libcst as cst
 from seglint.analysis.catalogue import TORCH, Catalogue
 from seglint.analysis.module import ModuleInterpreter
 from seglint.analysis.values import UNKNOWN, Ref, Value
+from seglint.parse import ParsedSource, parse
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git", ".hg")
 
@@ -80,10 +81,15 @@ class Project:
         return self._located[key]
 
     # ----------------------------------------------------------------- interpreters
-    def interpreter_for_linting(self, module: cst.Module, path: str) -> ModuleInterpreter:
+    def interpreter_for_linting(self, parsed: ParsedSource, path: str) -> ModuleInterpreter:
         resolved_path = Path(path).resolve()
         interpreter = ModuleInterpreter(
-            module, path, catalogue=self.catalogue, project=self, module_name=self.module_name(resolved_path)
+            parsed.module,
+            path,
+            catalogue=self.catalogue,
+            project=self,
+            module_name=self.module_name(resolved_path),
+            masked=parsed.masked,
         )
         self._interpreters.setdefault(resolved_path, interpreter)
         interpreter.directory = resolved_path.parent
@@ -97,11 +103,17 @@ class Project:
             if source is None:
                 return None
             try:
-                module = cst.parse_module(source)
+                # Only its imports now; each top-level block is parsed when one of its names is needed.
+                parsed = parse(source, triggered=None)
             except (cst.ParserSyntaxError, RecursionError, ValueError):
                 return None
             interpreter = ModuleInterpreter(
-                module, self._display(path), catalogue=self.catalogue, project=self, module_name=self.module_name(path)
+                parsed.module,
+                self._display(path),
+                catalogue=self.catalogue,
+                project=self,
+                module_name=self.module_name(path),
+                masked=parsed.masked,
             )
             interpreter.directory = path.parent
             interpreter.is_package = path.name == "__init__.py"

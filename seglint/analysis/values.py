@@ -109,14 +109,17 @@ class Pending:
     """A value from another module of the project, resolved only if it ever reaches a loss.
 
     Resolving means parsing and summarising that module, so it is deferred until it can matter.
-    Compared by identity; the result is computed once.
+    Compared by identity; the result is computed once. ``from_masked`` marks values that come from a
+    block the partial parse left out: such a block names no loss, so it is never resolved just to
+    look for loss objects.
     """
 
-    __slots__ = ("_resolve", "_value")
+    __slots__ = ("_resolve", "_value", "from_masked")
 
-    def __init__(self, resolve: Callable[[], frozenset]) -> None:
+    def __init__(self, resolve: Callable[[], frozenset], *, from_masked: bool = False) -> None:
         self._resolve: Callable[[], frozenset] | None = resolve
         self._value: frozenset = frozenset()
+        self.from_masked = from_masked
 
     def value(self) -> frozenset:
         resolve, self._resolve = self._resolve, None
