@@ -1,0 +1,415 @@
+"""The ``seglint`` command: ``seglint [PATH ...]`` checks; ``seglint rule CODE`` and ``seglint rules``
+document the rules.
+
+The only module that prints. Exit status: 0 nothing found, 1 findings (or, with ``--diff``, changes
+that ``--fix`` would make), 2 a usage or configuration error, or a file that could not be read,
+parsed or written. Heavy modules (the engine, hence libcst) are imported only when linting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from seglint import __version__
+from seglint.errors import SeglintError, UsageError
+from seglint.output import FORMATS
+
+if TYPE_CHECKING:
+    from seglint.config import RuleSelection, Settings
+    from seglint.diagnostics import FileResult
+
+SUBCOMMANDS = ("rule", "rules")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is a UsageError (exit 2 through ``main``), not ``sys.exit``."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _codes_option(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="seglint",
+        description="Find probabilities and one-hot tensors fed to PyTorch losses that expect logits.",
+        epilog="Subcommands: 'seglint rule CODE' prints a rule's documentation; 'seglint rules' lists "
+        "them. To check a directory named 'rule' or 'rules', pass it as './rule'.",
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or directories to check (default: .); '-' reads stdin"
+    )
+    parser.add_argument(
+        "--stdin-filename",
+        metavar="PATH",
+        help="the name of the file read from stdin (for output, per-file-ignores and excludes)",
+    )
+    parser.add_argument(
+        "--select",
+        action="append",
+        type=_codes_option,
+        metavar="CODES",
+        help="comma-separated rule codes or prefixes to enable (replaces the configuration's select)",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        type=_codes_option,
+        metavar="CODES",
+        help="comma-separated rule codes or prefixes to disable",
+    )
+    parser.add_argument(
+        "--extend-select",
+        action="append",
+        type=_codes_option,
+        metavar="CODES",
+        help="comma-separated rule codes or prefixes to enable in addition",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument(
+        "--statistics",
+        action="store_true",
+        help="show how many findings each rule produced instead of the findings",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="read [tool.seglint] from this TOML file instead of the nearest pyproject.toml",
+    )
+    parser.add_argument(
+        "--fix", action="store_true", help="apply safe fixes (and unsafe ones with --unsafe-fixes)"
+    )
+    parser.add_argument(
+        "--unsafe-fixes", action="store_true", help="also apply (or show) fixes that may change behaviour"
+    )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the changes --fix would make and write nothing; exit 1 if there are any",
+    )
+    parser.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply excludes to paths named on the command line too (for pre-commit)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    return parser
+
+
+def _flatten(groups: list[list[str]] | None) -> tuple[str, ...] | None:
+    return None if groups is None else tuple(code for group in groups for code in group)
+
+
+@dataclass
+class _Run:
+    """What one check run produced, for the exit status and the output."""
+
+    results: list[FileResult] = field(default_factory=list)
+    fixed: int = 0
+    diffs: list[str] = field(default_factory=list)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run seglint with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] in SUBCOMMANDS:
+            return _rules_command(args)
+        return _check(args)
+    except SeglintError as exc:
+        print(f"seglint: error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except BrokenPipeError:  # e.g. `seglint | head`
+        sys.stderr.close()
+        return 1
+
+
+# --- seglint rule / rules -------------------------------------------------------------------------
+
+
+def _rules_command(args: list[str]) -> int:
+    from seglint.rules import ALL_RULES, RULES_BY_CODE
+
+    if args[0] == "rule":
+        parser = _Parser(prog="seglint rule", description="Print a rule's documentation.")
+        parser.add_argument("code", metavar="CODE")
+        parser.add_argument("--format", choices=("text", "json"), default="text")
+        options = parser.parse_args(args[1:])
+        rule = RULES_BY_CODE.get(options.code.upper())
+        if rule is None:
+            valid = ", ".join(r.code for r in ALL_RULES)
+            raise UsageError(f"unknown rule code {options.code!r}; valid: {valid}")
+        if options.format == "json":
+            _write(sys.stdout, _rule_json([rule], single=True))
+        else:
+            _write(sys.stdout, rule.doc.rstrip("\n") + "\n")
+        return 0
+
+    parser = _Parser(prog="seglint rules", description="List every rule.")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    options = parser.parse_args(args[1:])
+    if options.format == "json":
+        _write(sys.stdout, _rule_json(ALL_RULES, single=False))
+        return 0
+    name_width = max(len(r.name) for r in ALL_RULES)
+    lines = []
+    for rule in ALL_RULES:
+        marker = "[*]" if rule.fix_availability != "none" else "   "
+        lines.append(f"{rule.code}  {marker}  {rule.name:<{name_width}}  {rule.summary}")
+    lines.append("")
+    lines.append(
+        "[*] a fix is available for some findings. `seglint rule CODE` prints a rule's documentation."
+    )
+    _write(sys.stdout, "\n".join(lines) + "\n")
+    return 0
+
+
+def _rule_json(rules: Sequence[Any], *, single: bool) -> str:
+    import json
+
+    data = [
+        {
+            "code": r.code,
+            "name": r.name,
+            "summary": r.summary,
+            "severity": r.severity,
+            "fix_availability": r.fix_availability,
+            "doc": r.doc,
+        }
+        for r in rules
+    ]
+    return json.dumps(data[0] if single else data, indent=2) + "\n"
+
+
+# --- seglint [PATH ...] ---------------------------------------------------------------------------
+
+
+def _check(argv: list[str]) -> int:
+    options = _check_parser().parse_args(argv)
+    if options.version:
+        _write(sys.stdout, f"seglint {__version__}\n")
+        return 0
+
+    from seglint.config import RuleSelection, load_settings, validate_selectors
+    from seglint.rules import ALL_RULES
+
+    codes = tuple(rule.code for rule in ALL_RULES)
+    cwd = Path.cwd()
+    settings = load_settings(cwd=cwd, codes=codes, config=Path(options.config) if options.config else None)
+    select = _flatten(options.select)
+    cli = RuleSelection(
+        select=None if select is None else validate_selectors("--select", select, codes),
+        extend_select=validate_selectors("--extend-select", _flatten(options.extend_select) or (), codes),
+        ignore=validate_selectors("--ignore", _flatten(options.ignore) or (), codes),
+    )
+    stdin = options.paths == ["-"] or (not options.paths and options.stdin_filename is not None)
+    if "-" in options.paths and not stdin:
+        raise UsageError("'-' (stdin) cannot be combined with other paths")
+    if options.stdin_filename is not None and not stdin:
+        raise UsageError("--stdin-filename needs '-' (stdin) as the only path")
+    if stdin:
+        return _check_stdin(options, settings, cli, codes, cwd)
+
+    from seglint.discovery import discover
+
+    files = discover(options.paths, settings, cwd=cwd, force_exclude=options.force_exclude)
+    run = _Run()
+    for path in files:
+        run.results.append(_check_file(path, options, settings, cli, codes, cwd, run))
+    return _report(run, options, ALL_RULES)
+
+
+def _enabled(
+    path: str, settings: Settings, cli: RuleSelection, codes: tuple[str, ...], cwd: Path
+) -> frozenset[str]:
+    from seglint.config import enabled_codes
+
+    return enabled_codes(settings, Path(os.path.abspath(cwd / path)), codes=codes, cli=cli)
+
+
+def _lint(text: str, path: str, select: frozenset[str]) -> FileResult:
+    """The engine's result; an engine crash on one file is that file's error, not the run's end."""
+    from seglint.diagnostics import FileError, FileResult
+    from seglint.engine import lint_source
+
+    try:
+        return lint_source(text, path, select=select)
+    except Exception as exc:  # noqa: BLE001 - reported as this file's error, exit 2
+        return FileResult(path, error=FileError(path, 0, 0, f"internal error: {type(exc).__name__}: {exc}"))
+
+
+def _check_file(
+    path: str,
+    options: argparse.Namespace,
+    settings: Settings,
+    cli: RuleSelection,
+    codes: tuple[str, ...],
+    cwd: Path,
+    run: _Run,
+) -> FileResult:
+    from seglint.diagnostics import FileError, FileResult
+    from seglint.sources import read_source
+
+    source = read_source(path)
+    if isinstance(source, FileError):
+        return FileResult(path, error=source)
+    select = _enabled(path, settings, cli, codes, cwd)
+    if not (options.fix or options.diff):
+        return _lint(source.text, path, select)
+
+    from seglint.fixer import fix_source, unified_diff, write_source
+
+    outcome = fix_source(
+        source.text, lambda text: _lint(text, path, select), unsafe_fixes=options.unsafe_fixes
+    )
+    if outcome.fixed:
+        if options.diff:
+            run.diffs.append(unified_diff(source.text, outcome.source, path))
+        else:
+            try:
+                write_source(path, outcome.source, source.encoding)
+            except (OSError, UnicodeEncodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                return FileResult(path, error=FileError(path, 0, 0, f"could not write the fix: {reason}"))
+        run.fixed += outcome.fixed
+    return outcome.result
+
+
+def _check_stdin(
+    options: argparse.Namespace, settings: Settings, cli: RuleSelection, codes: tuple[str, ...], cwd: Path
+) -> int:
+    from seglint.diagnostics import FileError, FileResult
+    from seglint.discovery import is_excluded
+    from seglint.rules import ALL_RULES
+    from seglint.sources import decode_source, encode_source
+
+    data = sys.stdin.buffer.read()
+    path = options.stdin_filename or "-"
+    fixing = options.fix and not options.diff
+    excluded = (
+        options.stdin_filename is not None
+        and options.force_exclude
+        and is_excluded(Path(os.path.abspath(cwd / path)), settings)
+    )
+    source = decode_source(data, path)
+    if excluded or isinstance(source, FileError):
+        if fixing:
+            _write_bytes(data)  # the input, unchanged
+        results = [FileResult(path, error=source)] if isinstance(source, FileError) and not excluded else []
+        return _report(_Run(results=results), options, ALL_RULES, stream=sys.stderr if fixing else sys.stdout)
+
+    select = _enabled(path, settings, cli, codes, cwd)
+    if not (options.fix or options.diff):
+        return _report(_Run(results=[_lint(source.text, path, select)]), options, ALL_RULES)
+
+    from seglint.fixer import fix_source, unified_diff
+
+    outcome = fix_source(
+        source.text, lambda text: _lint(text, path, select), unsafe_fixes=options.unsafe_fixes
+    )
+    run = _Run(results=[outcome.result], fixed=outcome.fixed)
+    if options.diff:
+        if outcome.fixed:
+            run.diffs.append(unified_diff(source.text, outcome.source, path))
+        return _report(run, options, ALL_RULES)
+    try:
+        fixed_bytes = encode_source(outcome.source, source.encoding)
+    except UnicodeEncodeError as exc:
+        fixed_bytes = data
+        run.results = [FileResult(path, error=FileError(path, 0, 0, f"could not encode the fix: {exc}"))]
+    _write_bytes(fixed_bytes)
+    return _report(run, options, ALL_RULES, stream=sys.stderr)
+
+
+# --- reporting ------------------------------------------------------------------------------------
+
+
+def _use_color(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _report(
+    run: _Run, options: argparse.Namespace, rules: Sequence[Any], *, stream: TextIO | None = None
+) -> int:
+    """Print the run's output and return the exit status."""
+    from seglint.output import github, sarif, statistics, text
+    from seglint.output import json as json_output
+    from seglint.output._shared import diagnostics_of, errors_of
+
+    out = stream or sys.stdout
+    results = sorted(run.results, key=lambda r: r.path)
+    errors = errors_of(results)
+    remaining = diagnostics_of(results)
+    error_lines = text.render(
+        [r for r in results if r.error is not None], summary=False, color=_use_color(sys.stderr)
+    )
+
+    if options.diff:
+        _write(out, "".join(run.diffs))
+        _write(sys.stderr, error_lines)
+        if not options.quiet:
+            would = (
+                f"Would fix {run.fixed} error{'s' if run.fixed != 1 else ''}."
+                if run.fixed
+                else "No errors would be fixed."
+            )
+            _write(sys.stderr, would + "\n")
+        return 2 if errors else (1 if run.diffs else 0)
+
+    if options.statistics:
+        render = statistics.render_json if options.format == "json" else statistics.render
+        _write(out, render(results, unsafe_fixes=options.unsafe_fixes))
+        _write(sys.stderr, error_lines)
+    elif options.format == "text":
+        _write(
+            out,
+            text.render(
+                results,
+                color=_use_color(out),
+                unsafe_fixes=options.unsafe_fixes,
+                summary=not options.quiet,
+                fixed=run.fixed,
+            ),
+        )
+    elif options.format == "json":
+        _write(out, json_output.render(results))
+        _write(sys.stderr, error_lines)
+    elif options.format == "sarif":
+        _write(out, sarif.render(results, rules=rules, tool_version=__version__))
+    else:
+        _write(out, github.render(results))
+
+    if errors:
+        return 2
+    if remaining and not options.exit_zero:
+        return 1
+    return 0
+
+
+def _write(stream: TextIO, text: str) -> None:
+    if text:
+        stream.write(text)
+        stream.flush()
+
+
+def _write_bytes(data: bytes) -> None:
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()

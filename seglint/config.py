@@ -1,0 +1,309 @@
+"""Load ``[tool.seglint]`` and resolve which rules apply to a file.
+
+Loading validates everything up front: an unknown key, an unknown rule code or a value of the wrong
+type raises :class:`~seglint.errors.ConfigError` naming the file, the key, the value and the valid
+choices. Resolution (:func:`enabled_codes`) is a pure function of the settings, the command-line
+selection and the path, and follows ruff: a ``select`` replaces what came before it (the command line
+comes after the configuration file), ``extend-select`` adds, ``ignore`` removes, and within one layer
+the more specific selector wins (``ignore = ["SEG"]`` with ``select = ["SEG001"]`` keeps SEG001).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from seglint.errors import ConfigError
+from seglint.globs import Glob, compile_globs, matches_path_or_parent
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CONFIG_FILENAME = "pyproject.toml"
+
+#: Directories and files never linted unless named on the command line (ruff's list, plus ours).
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pyenv",
+    ".pytest_cache",
+    ".pytype",
+    ".ruff_cache",
+    ".seglint_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    ".vscode",
+    "__pycache__",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+)
+
+_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+VALID_KEYS: tuple[str, ...] = tuple(sorted((*_LIST_KEYS, "per-file-ignores")))
+_MIN_PREFIX = 3  # "SEG": a selector must at least name the linter
+
+
+@dataclass(frozen=True)
+class RuleSelection:
+    """One layer of rule selection (the configuration file, or the command line).
+
+    ``select`` is ``None`` when the layer does not set it (the previous layer's rules carry over).
+    """
+
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated ``[tool.seglint]``; ``root`` is the directory patterns are relative to."""
+
+    root: Path
+    config_file: Path | None = None
+    selection: RuleSelection = RuleSelection()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def exclude_globs(self) -> tuple[Glob, ...]:
+        return compile_globs((*self.exclude, *self.extend_exclude))
+
+
+def valid_selectors(codes: Sequence[str]) -> tuple[str, ...]:
+    """Every accepted selector: each code and each of its prefixes of at least three characters."""
+    found: set[str] = set()
+    for code in codes:
+        for end in range(min(_MIN_PREFIX, len(code)), len(code) + 1):
+            found.add(code[:end])
+    return tuple(sorted(found, key=lambda s: (s.rstrip("0123456789"), len(s), s)))
+
+
+def unknown_selector_message(where: str, value: str, codes: Sequence[str]) -> str:
+    return f"{where}: unknown rule code {value!r}; valid: {', '.join(valid_selectors(codes))}"
+
+
+def _describe(value: Any) -> str:
+    kinds = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }
+    kind = next((name for typ, name in kinds.items() if type(value) is typ), type(value).__name__)
+    return f"{value!r} ({kind})"
+
+
+class _Validator:
+    def __init__(self, file: str, codes: Sequence[str]) -> None:
+        self.file = file
+        self.codes = tuple(codes)
+        self.selectors = frozenset(valid_selectors(codes))
+
+    def error(self, key: str, message: str) -> ConfigError:
+        where = f"{self.file}: [tool.seglint]" + (f" {key}" if key else "")
+        return ConfigError(f"{where}: {message}")
+
+    def strings(self, key: str, value: Any, choices: str) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise self.error(key, f"expected a list of strings, got {_describe(value)}; valid: {choices}")
+        for item in value:
+            if not isinstance(item, str):
+                raise self.error(
+                    key, f"expected a list of strings, got item {_describe(item)}; valid: {choices}"
+                )
+        return tuple(value)
+
+    def selectors_list(self, key: str, value: Any) -> tuple[str, ...]:
+        items = self.strings(key, value, 'rule codes or prefixes, e.g. ["SEG001"]')
+        for item in items:
+            if item not in self.selectors:
+                raise ConfigError(
+                    unknown_selector_message(f"{self.file}: [tool.seglint] {key}", item, self.codes)
+                )
+        return items
+
+    def patterns(self, key: str, value: Any) -> tuple[str, ...]:
+        items = self.strings(key, value, 'glob patterns, e.g. ["tests/fixtures/*"]')
+        for item in items:
+            if not item:
+                raise self.error(key, "expected a non-empty glob pattern, got ''")
+        return items
+
+
+def parse_table(table: Any, *, file: str, root: Path, codes: Sequence[str]) -> Settings:
+    """Validate a ``[tool.seglint]`` table (already parsed from TOML) into :class:`Settings`."""
+    check = _Validator(file, codes)
+    if not isinstance(table, dict):
+        raise check.error(
+            "", f"expected a table, got {_describe(table)}; valid: a table with keys {', '.join(VALID_KEYS)}"
+        )
+    for key in table:
+        if key not in VALID_KEYS:
+            raise check.error("", f"unknown key {key!r}; valid: {', '.join(VALID_KEYS)}")
+
+    select = check.selectors_list("select", table["select"]) if "select" in table else None
+    extend_select = check.selectors_list("extend-select", table.get("extend-select", []))
+    ignore = check.selectors_list("ignore", table.get("ignore", []))
+    exclude = check.patterns("exclude", table["exclude"]) if "exclude" in table else DEFAULT_EXCLUDE
+    extend_exclude = check.patterns("extend-exclude", table.get("extend-exclude", []))
+
+    per_file: list[tuple[str, tuple[str, ...]]] = []
+    raw_per_file = table.get("per-file-ignores", {})
+    if not isinstance(raw_per_file, dict):
+        raise check.error(
+            "per-file-ignores",
+            f"expected a table of glob = [codes], got {_describe(raw_per_file)}; "
+            'valid: e.g. per-file-ignores = { "tests/*" = ["SEG001"] }',
+        )
+    for pattern, value in raw_per_file.items():
+        if not pattern:
+            raise check.error("per-file-ignores", "expected a non-empty glob pattern, got ''")
+        per_file.append((pattern, check.selectors_list(f'per-file-ignores."{pattern}"', value)))
+
+    return Settings(
+        root=root,
+        selection=RuleSelection(select, extend_select, ignore),
+        exclude=exclude,
+        extend_exclude=extend_exclude,
+        per_file_ignores=tuple(per_file),
+    )
+
+
+def _display(path: Path, cwd: Path) -> str:
+    try:
+        return os.path.relpath(path, cwd) if path.is_relative_to(cwd) else str(path)
+    except ValueError:  # pragma: no cover - different drives on Windows
+        return str(path)
+
+
+def _read_toml(path: Path, cwd: Path) -> dict[str, Any]:
+    shown = _display(path, cwd)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config file {shown!r} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"{shown}: could not read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{shown}: invalid UTF-8 at line {line} (byte {exc.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib says "(at line L, column C)", or "(at end of document)": then name the last line.
+        message = str(exc).replace(
+            "at end of document", f"at end of document, line {len(text.splitlines()) or 1}"
+        )
+        raise ConfigError(f"{shown}: invalid TOML: {message}") from None
+
+
+def _seglint_table(document: dict[str, Any]) -> Any:
+    tool = document.get("tool")
+    if isinstance(tool, dict) and "seglint" in tool:
+        return tool["seglint"]
+    return None
+
+
+def find_config(start: Path, cwd: Path | None = None) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` that has a ``[tool.seglint]`` table."""
+    cwd = cwd or start
+    for directory in (start, *start.parents):
+        candidate = directory / CONFIG_FILENAME
+        if candidate.is_file() and _seglint_table(_read_toml(candidate, cwd)) is not None:
+            return candidate
+    return None
+
+
+def load_settings(*, cwd: Path, codes: Sequence[str], config: Path | None = None) -> Settings:
+    """Settings for a run started in ``cwd``: from ``config`` if given, else the nearest config file.
+
+    Without a configuration file every rule is selected, the default excludes apply and patterns are
+    relative to ``cwd``.
+    """
+    cwd = Path(os.path.abspath(cwd))
+    path = Path(os.path.abspath(cwd / config)) if config is not None else find_config(cwd)
+    if path is None:
+        return Settings(root=cwd)
+    table = _seglint_table(_read_toml(path, cwd))
+    if table is None:
+        return Settings(root=path.parent, config_file=path)
+    settings = parse_table(table, file=_display(path, cwd), root=path.parent, codes=codes)
+    return replace(settings, config_file=path)
+
+
+def validate_selectors(option: str, values: Sequence[str], codes: Sequence[str]) -> tuple[str, ...]:
+    """Check command-line selectors, raising ConfigError naming the option for an unknown one."""
+    known = frozenset(valid_selectors(codes))
+    for value in values:
+        if value not in known:
+            raise ConfigError(unknown_selector_message(option, value, codes))
+    return tuple(values)
+
+
+def _matching(selector: str, codes: Sequence[str]) -> set[str]:
+    return {code for code in codes if code.startswith(selector)}
+
+
+def _apply_layer(enabled: set[str], layer: RuleSelection, codes: Sequence[str]) -> set[str]:
+    if layer.select is not None:
+        enabled = set()
+        adding = (*layer.select, *layer.extend_select)
+    else:
+        enabled = set(enabled)
+        adding = layer.extend_select
+    # Less specific selectors first, so a more specific one (longer) has the last word; at equal
+    # specificity, ignore wins.
+    for length in sorted({len(s) for s in (*adding, *layer.ignore)}):
+        for selector in adding:
+            if len(selector) == length:
+                enabled |= _matching(selector, codes)
+        for selector in layer.ignore:
+            if len(selector) == length:
+                enabled -= _matching(selector, codes)
+    return enabled
+
+
+def enabled_codes(
+    settings: Settings,
+    path: Path,
+    *,
+    codes: Sequence[str],
+    cli: RuleSelection = RuleSelection(),
+) -> frozenset[str]:
+    """The rule codes to run on ``path`` (absolute): all rules, then the config, then the command
+    line, then the ``per-file-ignores`` that match the path."""
+    enabled = set(codes)
+    for layer in (settings.selection, cli):
+        enabled = _apply_layer(enabled, layer, codes)
+    for pattern, ignored in settings.per_file_ignores:
+        if matches_path_or_parent(compile_globs((pattern,)), path, settings.root):
+            for selector in ignored:
+                enabled -= _matching(selector, codes)
+    return frozenset(enabled)

@@ -1,0 +1,215 @@
+"""Apply fixes to source text, and write fixed files safely.
+
+A pass applies, in diagnostic order, every applicable fix whose edits do not overlap an edit already
+taken (safe fixes only, unless ``unsafe_fixes``); the source is then linted again and fixed again, up
+to ten passes, until no fix applies. A pass whose result would not parse is retried fix by fix, and
+any fix that breaks the parse is dropped: seglint never writes code that does not parse.
+
+Spans are 1-based lines and columns in code points, end exclusive; lines end at ``\\n``, ``\\r\\n`` or
+``\\r``, as in Python's tokenizer. Text the edits do not touch is kept exactly, newlines included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import itertools
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from seglint.diagnostics import Applicability, Diagnostic, Edit, FileResult, Fix
+from seglint.sources import encode_source
+
+MAX_PASSES = 10
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    """The fixed text, how many findings the fixes resolved, and the lint of the fixed text."""
+
+    source: str
+    fixed: int
+    result: FileResult
+
+
+def is_applicable(fix: Fix | None, *, unsafe_fixes: bool) -> bool:
+    """Whether ``--fix`` would apply ``fix`` (safe fixes always; unsafe ones only when asked)."""
+    return fix is not None and (fix.applicability == Applicability.SAFE or unsafe_fixes)
+
+
+def line_starts(text: str) -> list[int]:
+    """Offset of the first character of each line (index 0 is line 1)."""
+    return [0, *(m.end() for m in _NEWLINE.finditer(text))]
+
+
+def _offset(text: str, starts: Sequence[int], line: int, column: int) -> int:
+    if not 1 <= line <= len(starts):
+        raise ValueError(f"line {line} is outside the file (1..{len(starts)})")
+    start = starts[line - 1]
+    end = starts[line] if line < len(starts) else len(text)
+    offset = start + column - 1
+    if not start <= offset <= end:
+        raise ValueError(f"column {column} is outside line {line} (1..{end - start + 1})")
+    return offset
+
+
+def _edit_ranges(text: str, starts: Sequence[int], fix: Fix) -> list[tuple[int, int, str]] | None:
+    """Character ranges of a fix's edits, or None when they are out of range or overlap each other."""
+    try:
+        ranges = sorted(
+            (
+                _offset(text, starts, e.span.line, e.span.column),
+                _offset(text, starts, e.span.end_line, e.span.end_column),
+                e.content,
+            )
+            for e in fix.edits
+        )
+    except ValueError:
+        return None
+    if any(start > end for start, end, _ in ranges):
+        return None
+    if any(_overlap(a, b) for a, b in itertools.pairwise(ranges)):
+        return None
+    return ranges
+
+
+def _overlap(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
+    """Whether two edits touch the same text (two insertions at one point count as overlapping)."""
+    if a[0] == a[1] == b[0] == b[1]:
+        return True
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _apply(text: str, ranges: Iterable[tuple[int, int, str]]) -> str:
+    pieces: list[str] = []
+    position = 0
+    for start, end, content in sorted(ranges):
+        pieces.append(text[position:start])
+        pieces.append(content)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping ``edits`` to ``text``; raises ValueError if they overlap or are out of range."""
+    ranges = _edit_ranges(text, line_starts(text), Fix("", Applicability.SAFE, tuple(edits)))
+    if ranges is None:
+        raise ValueError("edits overlap or lie outside the text")
+    return _apply(text, ranges)
+
+
+def libcst_parses(text: str) -> bool:
+    """Whether libcst can parse ``text`` (imported here, so only fixing pays for it)."""
+    import libcst
+
+    try:
+        libcst.parse_module(text)
+    except (libcst.ParserSyntaxError, RecursionError):
+        return False
+    return True
+
+
+def apply_fixes(
+    text: str,
+    diagnostics: Iterable[Diagnostic],
+    *,
+    unsafe_fixes: bool = False,
+    parses: Callable[[str], bool] = libcst_parses,
+) -> tuple[str, int]:
+    """One pass: the text with every compatible applicable fix applied, and how many were applied."""
+    starts = line_starts(text)
+    chosen: list[list[tuple[int, int, str]]] = []
+    taken: list[tuple[int, int, str]] = []
+    for diagnostic in sorted(diagnostics, key=lambda d: d.sort_key):
+        if not is_applicable(diagnostic.fix, unsafe_fixes=unsafe_fixes):
+            continue
+        assert diagnostic.fix is not None
+        ranges = _edit_ranges(text, starts, diagnostic.fix)
+        if ranges is None or any(_overlap(r, t) for r in ranges for t in taken):
+            continue
+        chosen.append(ranges)
+        taken.extend(ranges)
+    if not chosen:
+        return text, 0
+    fixed = _apply(text, taken)
+    if parses(fixed):
+        return fixed, len(chosen)
+    # Some fix breaks the parse: keep only the fixes that, added one at a time, still parse.
+    kept: list[tuple[int, int, str]] = []
+    count = 0
+    for ranges in chosen:
+        candidate = _apply(text, [*kept, *ranges])
+        if parses(candidate):
+            kept.extend(ranges)
+            count += 1
+    return (_apply(text, kept), count) if count else (text, 0)
+
+
+def fix_source(
+    text: str,
+    lint: Callable[[str], FileResult],
+    *,
+    unsafe_fixes: bool = False,
+    parses: Callable[[str], bool] = libcst_parses,
+    max_passes: int = MAX_PASSES,
+) -> FixOutcome:
+    """Lint and fix ``text`` repeatedly until no fix applies (at most ``max_passes`` passes)."""
+    result = lint(text)
+    fixed = 0
+    for _ in range(max_passes):
+        if result.error is not None:
+            break
+        new_text, count = apply_fixes(text, result.diagnostics, unsafe_fixes=unsafe_fixes, parses=parses)
+        if count == 0 or new_text == text:
+            break
+        text, fixed = new_text, fixed + count
+        result = lint(text)
+    return FixOutcome(text, fixed, result)
+
+
+def unified_diff(before: str, after: str, path: str) -> str:
+    """A unified diff from ``before`` to ``after``, labelled with ``path``; empty when equal."""
+    if before == after:
+        return ""
+
+    def lines(text: str) -> list[str]:
+        starts = line_starts(text)
+        ends = [*starts[1:], len(text)]
+        return [text[s:e] for s, e in zip(starts, ends) if s < e]
+
+    out: list[str] = []
+    for line in difflib.unified_diff(lines(before), lines(after), fromfile=path, tofile=path):
+        out.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def write_source(path: str, text: str, encoding: str) -> None:
+    """Replace the file at ``path`` with ``text`` encoded as ``encoding``, atomically.
+
+    The new content goes to a temporary file in the same directory, gets the original file's
+    permission bits, and then replaces the original with :func:`os.replace`; a failure leaves the
+    original untouched and no temporary file behind. A symlink is followed: its target is rewritten.
+    Raises OSError, or UnicodeEncodeError when the text cannot be expressed in ``encoding``.
+    """
+    data = encode_source(text, encoding)
+    target = os.path.realpath(path)
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    directory, name = os.path.split(target)
+    fd, temporary = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".seglint-tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

@@ -1,0 +1,49 @@
+"""``--format github``: GitHub Actions workflow commands, which become annotations on the diff.
+
+https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from seglint.diagnostics import FileError, FileResult
+from seglint.output._shared import entries
+
+
+def escape_data(text: str) -> str:
+    """Escape a command's message (after ``::``)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a property value (``file=...``), where ``:`` and ``,`` separate the command."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(level: str, properties: list[tuple[str, object]], message: str) -> str:
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties)
+    return f"::{level} {props}::{escape_data(message)}"
+
+
+def render(results: Sequence[FileResult]) -> str:
+    lines: list[str] = []
+    for item in entries(results):
+        if isinstance(item, FileError):
+            where: list[tuple[str, object]] = [("file", item.path)]
+            if item.line:
+                where += [("line", item.line), ("col", item.column)]
+            lines.append(_command("error", [*where, ("title", "seglint")], item.reason))
+            continue
+        span = item.span
+        properties: list[tuple[str, object]] = [
+            ("file", item.path),
+            ("line", span.line),
+            ("col", span.column),
+            ("endLine", span.end_line),
+            ("endColumn", span.end_column),
+            ("title", f"seglint ({item.code})"),
+        ]
+        level = "error" if item.severity == "error" else "warning"
+        lines.append(_command(level, properties, f"{item.code} {item.message}"))
+    return "".join(line + "\n" for line in lines)

@@ -1,0 +1,95 @@
+"""Drop findings suppressed by a comment on their first line.
+
+Recognised comments (anywhere in a real comment, so they combine with others such as
+``# type: ignore  # noqa: SEG001``):
+
+- ``# noqa`` suppresses every finding on the line;
+- ``# noqa: SEG001, SEG002`` (or ``# noqa:SEG001 SEG002``; "noqa" in any case) suppresses those codes;
+  a ``# noqa`` listing only other tools' codes (``# noqa: E501``) suppresses nothing of ours;
+- ``# seglint: ignore`` suppresses everything, ``# seglint: ignore[SEG001, SEG003]`` those codes.
+
+Only comments count: the source is tokenized, so ``"# noqa"`` inside a string does nothing. The
+tokenizer only runs when there is a finding and the text mentions ``noqa`` or ``seglint`` at all.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from seglint.diagnostics import Diagnostic
+
+_CODE_LIST = r"[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*"
+_NOQA = re.compile(rf"#\s*noqa(?![\w-])(?::\s*(?P<codes>{_CODE_LIST})|(?P<colon>:))?", re.IGNORECASE)
+_SEGLINT = re.compile(rf"#\s*seglint:\s*ignore(?![\w-])(?P<bracket>\[\s*(?P<codes>{_CODE_LIST})?\s*,?\s*\])?")
+_SPLIT = re.compile(r"[\s,]+")
+
+
+@dataclass(frozen=True)
+class LineSuppression:
+    """What the comments on one line suppress: everything, or the listed codes."""
+
+    all_codes: bool = False
+    codes: frozenset[str] = frozenset()
+
+    def covers(self, code: str) -> bool:
+        return self.all_codes or code in self.codes
+
+
+def parse_comment(comment: str) -> LineSuppression:
+    """The suppression one comment token (``# ...``) expresses; empty when it expresses none."""
+    all_codes = False
+    codes: set[str] = set()
+    for match in _NOQA.finditer(comment):
+        if match.group("codes"):
+            codes.update(c.upper() for c in _SPLIT.split(match.group("codes")) if c)
+        elif not match.group("colon"):
+            # a bare noqa; a noqa colon with no readable code after it suppresses nothing.
+            all_codes = True
+    for match in _SEGLINT.finditer(comment):
+        if match.group("codes"):
+            codes.update(c.upper() for c in _SPLIT.split(match.group("codes")) if c)
+        elif not match.group("bracket"):
+            all_codes = True  # "# seglint: ignore[]" names nothing and suppresses nothing
+    return LineSuppression(all_codes, frozenset(codes))
+
+
+def comment_suppressions(source: str) -> dict[int, LineSuppression]:
+    """Suppressions by 1-based line, from the comments the tokenizer finds in ``source``."""
+    by_line: dict[int, LineSuppression] = {}
+    tokens = tokenize.generate_tokens(io.StringIO(source, newline=None).readline)
+    try:
+        for token in tokens:
+            if token.type != tokenize.COMMENT:
+                continue
+            found = parse_comment(token.string)
+            if not (found.all_codes or found.codes):
+                continue
+            line = token.start[0]
+            previous = by_line.get(line, LineSuppression())
+            by_line[line] = LineSuppression(
+                previous.all_codes or found.all_codes, previous.codes | found.codes
+            )
+    except (tokenize.TokenError, SyntaxError):
+        pass  # keep what was found before the point the tokenizer gave up
+    return by_line
+
+
+def _may_suppress(source: str) -> bool:
+    return "seglint" in source or "noqa" in source.lower()
+
+
+def filter_suppressed(diagnostics: Iterable[Diagnostic], source: str) -> tuple[Diagnostic, ...]:
+    """The diagnostics not suppressed by a comment on their first line, in their original order."""
+    diagnostics = tuple(diagnostics)
+    if not diagnostics or not _may_suppress(source):
+        return diagnostics
+    by_line = comment_suppressions(source)
+    if not by_line:
+        return diagnostics
+    return tuple(
+        d for d in diagnostics if not (d.span.line in by_line and by_line[d.span.line].covers(d.code))
+    )

@@ -1,0 +1,314 @@
+"""Output formats: text, json, sarif, github and --statistics, rendered from hand-built results."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from seglint.diagnostics import (
+    Applicability,
+    Diagnostic,
+    Edit,
+    FileError,
+    FileResult,
+    Fix,
+    RelatedLocation,
+    Span,
+)
+from seglint.output import github, sarif, statistics, text
+from seglint.output import json as json_output
+
+
+@dataclass(frozen=True)
+class FakeRule:
+    code: str
+    name: str
+    summary: str
+    severity: str
+    fix_availability: str
+    doc: str
+
+
+RULES = (
+    FakeRule(
+        "SEG001",
+        "probabilities-as-logits",
+        "Probabilities passed as logits.",
+        "error",
+        "sometimes",
+        "## What it does\nChecks for softmax output\npassed to cross_entropy.\n\n## Why is this bad?\nIt is.\n",
+    ),
+    FakeRule(
+        "SEG004",
+        "redundant-log-softmax",
+        "Redundant log_softmax.",
+        "warning",
+        "sometimes",
+        "## What it does\nChecks for log_softmax.\n",
+    ),
+)
+
+SAFE = Fix("Pass the logits directly", Applicability.SAFE, (Edit(Span(2, 24, 2, 47), "x"),))
+UNSAFE = Fix("Remove the softmax", Applicability.UNSAFE, (Edit(Span(2, 24, 2, 43), "x"),))
+SEG001 = Diagnostic(
+    "src/b.py",
+    Span(2, 8, 2, 47),
+    "SEG001",
+    "probabilities-as-logits",
+    "`F.cross_entropy` expects logits but receives probabilities",
+    "error",
+    UNSAFE,
+    (RelatedLocation("src/b.py", Span(2, 24, 2, 43), "softmax here"),),
+)
+SEG004 = Diagnostic(
+    "src/a.py", Span(3, 1, 3, 10), "SEG004", "redundant-log-softmax", "redundant", "warning", SAFE
+)
+SEG001_PLAIN = Diagnostic("src/a.py", Span(1, 5, 1, 9), "SEG001", "probabilities-as-logits", "probs", "error")
+BROKEN = FileError("src/c.py", 3, 5, "syntax error: expected ')'")
+RESULTS = [
+    FileResult("src/b.py", (SEG001,)),
+    FileResult("src/a.py", (SEG001_PLAIN, SEG004)),
+    FileResult("src/c.py", error=BROKEN),
+    FileResult("src/d.py"),
+]
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+
+def test_text_lists_findings_and_errors_sorted_with_a_summary() -> None:
+    assert text.render(RESULTS) == (
+        "src/a.py:1:5: SEG001 probs\n"
+        "src/a.py:3:1: SEG004 [*] redundant\n"
+        "src/b.py:2:8: SEG001 `F.cross_entropy` expects logits but receives probabilities\n"
+        "src/c.py:3:5: error: syntax error: expected ')'\n"
+        "Found 3 errors.\n"
+        "1 file could not be checked.\n"
+        "[*] 1 fixable with the `--fix` option (1 hidden fix can be enabled with the `--unsafe-fixes` option).\n"
+    )
+
+
+def test_text_marks_unsafe_fixes_when_they_are_enabled() -> None:
+    out = text.render(RESULTS, unsafe_fixes=True)
+    assert "src/b.py:2:8: SEG001 [*] `F.cross_entropy`" in out
+    assert out.endswith("[*] 2 fixable with the `--fix` option.\n")
+
+
+def test_text_when_clean_and_after_fixing() -> None:
+    assert text.render([FileResult("a.py")]) == "All checks passed!\n"
+    assert text.render([]) == "All checks passed!\n"
+    assert text.render([FileResult("a.py")], fixed=2) == "Found 2 errors (2 fixed, 0 remaining).\n"
+    one = [FileResult("a.py", (SEG001_PLAIN,))]
+    assert text.render(one, fixed=1) == "src/a.py:1:5: SEG001 probs\nFound 2 errors (1 fixed, 1 remaining).\n"
+    assert text.render(one) == "src/a.py:1:5: SEG001 probs\nFound 1 error.\n"
+    only_hidden = [FileResult("b.py", (SEG001,))]
+    assert text.render(only_hidden).endswith(
+        "Found 1 error.\nNo fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option).\n"
+    )
+
+
+def test_text_without_summary_and_with_unknown_error_positions() -> None:
+    results = [FileResult("x.py", error=FileError("x.py", 0, 0, "could not read: Permission denied"))]
+    assert text.render(results, summary=False) == "x.py: error: could not read: Permission denied\n"
+    assert text.render([FileResult("a.py")], summary=False) == ""
+
+
+def test_text_colour_is_opt_in() -> None:
+    assert "\x1b[" not in text.render(RESULTS)
+    coloured = text.render(RESULTS, color=True)
+    assert "\x1b[1msrc/a.py:1:5:\x1b[0m" in coloured
+    assert "\x1b[31m\x1b[1mSEG001\x1b[0m" in coloured
+
+
+# --- json -----------------------------------------------------------------------------------------
+
+
+def test_json_has_one_object_per_finding_with_every_key() -> None:
+    data = json.loads(json_output.render(RESULTS))
+    assert [(d["path"], d["line"], d["code"]) for d in data] == [
+        ("src/a.py", 1, "SEG001"),
+        ("src/a.py", 3, "SEG004"),
+        ("src/b.py", 2, "SEG001"),
+    ]
+    assert data[2] == {
+        "path": "src/b.py",
+        "line": 2,
+        "column": 8,
+        "end_line": 2,
+        "end_column": 47,
+        "code": "SEG001",
+        "name": "probabilities-as-logits",
+        "message": "`F.cross_entropy` expects logits but receives probabilities",
+        "severity": "error",
+        "fix": {
+            "title": "Remove the softmax",
+            "applicability": "unsafe",
+            "edits": [{"line": 2, "column": 24, "end_line": 2, "end_column": 43, "content": "x"}],
+        },
+        "related": [
+            {
+                "path": "src/b.py",
+                "line": 2,
+                "column": 24,
+                "end_line": 2,
+                "end_column": 43,
+                "message": "softmax here",
+            }
+        ],
+    }
+    assert data[0]["fix"] is None and data[0]["related"] == []
+
+
+def test_json_when_clean_is_an_empty_array() -> None:
+    assert json_output.render([FileResult("a.py")]) == "[]\n"
+
+
+# --- sarif ----------------------------------------------------------------------------------------
+
+
+def test_sarif_has_the_structure_code_scanning_requires() -> None:
+    log = json.loads(sarif.render(RESULTS, rules=RULES, tool_version="0.1.0"))
+    assert log["version"] == "2.1.0"
+    assert log["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json"
+    (run,) = log["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "seglint"
+    assert driver["version"] == "0.1.0"
+    assert driver["informationUri"].startswith("https://")
+    rule_ids = [rule["id"] for rule in driver["rules"]]
+    assert rule_ids == ["SEG001", "SEG004"]
+    assert driver["rules"][0] == {
+        "id": "SEG001",
+        "name": "probabilities-as-logits",
+        "shortDescription": {"text": "Probabilities passed as logits."},
+        "fullDescription": {"text": "Checks for softmax output passed to cross_entropy."},
+        "help": {"text": RULES[0].doc, "markdown": RULES[0].doc},
+        "defaultConfiguration": {"level": "error"},
+    }
+    assert driver["rules"][1]["defaultConfiguration"] == {"level": "warning"}
+    assert run["columnKind"] == "unicodeCodePoints"
+    assert len(run["results"]) == 3
+    for result in run["results"]:
+        assert result["ruleId"] in rule_ids
+        assert rule_ids[result["ruleIndex"]] == result["ruleId"]
+        assert result["level"] in ("error", "warning")
+        assert result["message"]["text"]
+        (location,) = result["locations"]
+        physical = location["physicalLocation"]
+        assert physical["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+        assert not physical["artifactLocation"]["uri"].startswith("/")
+        assert physical["region"]["startLine"] >= 1
+    last = run["results"][2]
+    assert last["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "src/b.py", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 2, "startColumn": 8, "endLine": 2, "endColumn": 47},
+    }
+    assert last["relatedLocations"] == [
+        {
+            "id": 1,
+            "physicalLocation": {
+                "artifactLocation": {"uri": "src/b.py", "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 2, "startColumn": 24, "endLine": 2, "endColumn": 43},
+            },
+            "message": {"text": "softmax here"},
+        }
+    ]
+    assert last["fixes"][0]["artifactChanges"][0]["replacements"] == [
+        {
+            "deletedRegion": {"startLine": 2, "startColumn": 24, "endLine": 2, "endColumn": 43},
+            "insertedContent": {"text": "x"},
+        }
+    ]
+
+
+def test_sarif_reports_file_errors_as_tool_execution_notifications() -> None:
+    log = json.loads(sarif.render(RESULTS, rules=RULES, tool_version="0.1.0"))
+    (invocation,) = log["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    assert invocation["toolExecutionNotifications"] == [
+        {
+            "level": "error",
+            "message": {"text": "src/c.py: syntax error: expected ')'"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": "src/c.py", "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": 3, "startColumn": 5},
+                    }
+                }
+            ],
+        }
+    ]
+    clean = json.loads(sarif.render([FileResult("a.py")], rules=RULES, tool_version="0.1.0"))
+    assert clean["runs"][0]["results"] == []
+    assert clean["runs"][0]["invocations"][0]["executionSuccessful"] is True
+
+
+def test_sarif_uris_are_encoded_and_absolute_paths_are_file_uris() -> None:
+    assert sarif.artifact_location("my dir/a b.py") == {"uri": "my%20dir/a%20b.py", "uriBaseId": "%SRCROOT%"}
+    assert sarif.artifact_location("sub\\win.py") == {"uri": "sub/win.py", "uriBaseId": "%SRCROOT%"}
+    assert sarif.artifact_location("/abs/x.py") == {"uri": "file:///abs/x.py"}
+
+
+def test_sarif_adds_a_rule_entry_for_a_code_missing_from_the_catalogue() -> None:
+    log = json.loads(sarif.render(RESULTS, rules=RULES[1:], tool_version="0.1.0"))
+    driver_ids = [r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]]
+    assert set(driver_ids) == {"SEG001", "SEG004"}
+    for result in log["runs"][0]["results"]:
+        assert driver_ids[result["ruleIndex"]] == result["ruleId"]
+
+
+def test_sarif_is_deterministic() -> None:
+    first = sarif.render(RESULTS, rules=RULES, tool_version="0.1.0")
+    assert sarif.render(list(reversed(RESULTS)), rules=tuple(reversed(RULES)), tool_version="0.1.0") == first
+
+
+# --- github ---------------------------------------------------------------------------------------
+
+
+def test_github_workflow_commands() -> None:
+    assert github.render(RESULTS) == (
+        "::error file=src/a.py,line=1,col=5,endLine=1,endColumn=9,title=seglint (SEG001)::SEG001 probs\n"
+        "::warning file=src/a.py,line=3,col=1,endLine=3,endColumn=10,title=seglint (SEG004)::SEG004 redundant\n"
+        "::error file=src/b.py,line=2,col=8,endLine=2,endColumn=47,title=seglint (SEG001)::SEG001 "
+        "`F.cross_entropy` expects logits but receives probabilities\n"
+        "::error file=src/c.py,line=3,col=5,title=seglint::syntax error: expected ')'\n"
+    )
+
+
+def test_github_escaping() -> None:
+    odd = Diagnostic(
+        "a,b:c%.py", Span(1, 1, 1, 2), "SEG001", "n", "100% wrong\r\nreally: yes, really", "error"
+    )
+    assert github.render([FileResult(odd.path, (odd,))]) == (
+        "::error file=a%2Cb%3Ac%25.py,line=1,col=1,endLine=1,endColumn=2,title=seglint (SEG001)"
+        "::SEG001 100%25 wrong%0D%0Areally: yes, really\n"
+    )
+    assert github.escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+
+
+# --- statistics -----------------------------------------------------------------------------------
+
+
+def test_statistics_count_per_code_most_frequent_first() -> None:
+    results = [*RESULTS, FileResult("src/e.py", (SEG001_PLAIN,))]
+    assert statistics.render(results) == (
+        "  3\tSEG001\t[ ] probabilities-as-logits\n  1\tSEG004\t[*] redundant-log-softmax\n"
+    )
+    assert statistics.render(results, unsafe_fixes=True).startswith(
+        "  3\tSEG001\t[*] probabilities-as-logits\n"
+    )
+    assert (
+        statistics.render([FileResult("a.py", (SEG001_PLAIN,))]) == "  1\tSEG001\tprobabilities-as-logits\n"
+    )
+    assert json.loads(statistics.render_json(results)) == [
+        {"code": "SEG001", "name": "probabilities-as-logits", "count": 3, "fixable": False},
+        {"code": "SEG004", "name": "redundant-log-softmax", "count": 1, "fixable": True},
+    ]
+
+
+@pytest.mark.parametrize("render", [text.render, json_output.render, github.render, statistics.render])
+def test_renderers_are_deterministic(render) -> None:  # type: ignore[no-untyped-def]
+    assert render(RESULTS) == render(list(reversed(RESULTS)))
