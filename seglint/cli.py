@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -23,6 +23,7 @@ from seglint.output import FORMATS
 if TYPE_CHECKING:
     from seglint.config import RuleSelection, Settings
     from seglint.diagnostics import FileResult
+    from seglint.runner import CatalogueSpec
 
 SUBCOMMANDS = ("rule", "rules")
 
@@ -32,6 +33,16 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message)
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number
 
 
 def _codes_option(value: str) -> list[str]:
@@ -103,6 +114,21 @@ def _check_parser() -> argparse.ArgumentParser:
         help="apply excludes to paths named on the command line too (for pre-commit)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the cache of per-file results"
+    )
+    parser.add_argument(
+        "--cache-dir",
+        metavar="PATH",
+        help="where to keep the cache (default: .seglint_cache next to the configuration, or in the cwd)",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help="worker processes (default: as many as the work pays for, up to the number of CPUs)",
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -224,12 +250,40 @@ def _check(argv: list[str]) -> int:
         return _check_stdin(options, settings, cli, codes, cwd)
 
     from seglint.discovery import discover
+    from seglint.runner import Job, lint_files
 
     files = discover(options.paths, settings, cwd=cwd, force_exclude=options.force_exclude)
-    run = _Run()
-    for path in files:
-        run.results.append(_check_file(path, options, settings, cli, codes, cwd, run))
-    return _report(run, options, ALL_RULES)
+    spec = _catalogue_spec(settings)
+    if options.fix or options.diff:
+        from seglint.runner import text_linter
+
+        run = _Run()
+        lint = text_linter(spec)
+        for path in files:
+            run.results.append(_check_file(path, options, settings, cli, codes, cwd, run, lint))
+        return _report(run, options, ALL_RULES)
+    jobs = [Job(path, _enabled(path, settings, cli, codes, cwd)) for path in files]
+    results = lint_files(jobs, spec, cache_dir=_cache_dir(options, settings, cwd), workers=options.jobs)
+    return _report(_Run(results=results), options, ALL_RULES)
+
+
+def _catalogue_spec(settings: Settings) -> CatalogueSpec:
+    from seglint.runner import CatalogueSpec
+
+    return CatalogueSpec(
+        libraries=settings.libraries,
+        logits_losses=settings.logits_losses,
+        log_probability_losses=settings.log_probability_losses,
+        probability_functions=settings.probability_functions,
+    )
+
+
+def _cache_dir(options: argparse.Namespace, settings: Settings, cwd: Path) -> Path | None:
+    if options.no_cache:
+        return None
+    if options.cache_dir:
+        return Path(os.path.abspath(cwd / options.cache_dir))
+    return settings.root / ".seglint_cache"
 
 
 def _enabled(
@@ -240,17 +294,6 @@ def _enabled(
     return enabled_codes(settings, Path(os.path.abspath(cwd / path)), codes=codes, cli=cli)
 
 
-def _lint(text: str, path: str, select: frozenset[str]) -> FileResult:
-    """The engine's result; an engine crash on one file is that file's error, not the run's end."""
-    from seglint.diagnostics import FileError, FileResult
-    from seglint.engine import lint_source
-
-    try:
-        return lint_source(text, path, select=select)
-    except Exception as exc:  # noqa: BLE001 - reported as this file's error, exit 2
-        return FileResult(path, error=FileError(path, 0, 0, f"internal error: {type(exc).__name__}: {exc}"))
-
-
 def _check_file(
     path: str,
     options: argparse.Namespace,
@@ -259,22 +302,18 @@ def _check_file(
     codes: tuple[str, ...],
     cwd: Path,
     run: _Run,
+    lint: Callable[[str, str, frozenset[str]], FileResult],
 ) -> FileResult:
+    """Fix (or, with --diff, show the fixes for) one file."""
     from seglint.diagnostics import FileError, FileResult
+    from seglint.fixer import fix_source, unified_diff, write_source
     from seglint.sources import read_source
 
     source = read_source(path)
     if isinstance(source, FileError):
         return FileResult(path, error=source)
     select = _enabled(path, settings, cli, codes, cwd)
-    if not (options.fix or options.diff):
-        return _lint(source.text, path, select)
-
-    from seglint.fixer import fix_source, unified_diff, write_source
-
-    outcome = fix_source(
-        source.text, lambda text: _lint(text, path, select), unsafe_fixes=options.unsafe_fixes
-    )
+    outcome = fix_source(source.text, lambda text: lint(text, path, select), unsafe_fixes=options.unsafe_fixes)
     if outcome.fixed:
         if options.diff:
             run.diffs.append(unified_diff(source.text, outcome.source, path))
@@ -311,15 +350,16 @@ def _check_stdin(
         results = [FileResult(path, error=source)] if isinstance(source, FileError) and not excluded else []
         return _report(_Run(results=results), options, ALL_RULES, stream=sys.stderr if fixing else sys.stdout)
 
+    from seglint.runner import text_linter
+
     select = _enabled(path, settings, cli, codes, cwd)
+    lint = text_linter(_catalogue_spec(settings))
     if not (options.fix or options.diff):
-        return _report(_Run(results=[_lint(source.text, path, select)]), options, ALL_RULES)
+        return _report(_Run(results=[lint(source.text, path, select)]), options, ALL_RULES)
 
     from seglint.fixer import fix_source, unified_diff
 
-    outcome = fix_source(
-        source.text, lambda text: _lint(text, path, select), unsafe_fixes=options.unsafe_fixes
-    )
+    outcome = fix_source(source.text, lambda text: lint(text, path, select), unsafe_fixes=options.unsafe_fixes)
     run = _Run(results=[outcome.result], fixed=outcome.fixed)
     if options.diff:
         if outcome.fixed:

@@ -11,12 +11,14 @@ the more specific selector wins (``ignore = ["SEG"]`` with ``select = ["SEG001"]
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from seglint.analysis.libraries import LIBRARIES
 from seglint.errors import ConfigError
 from seglint.globs import Glob, compile_globs, matches_path_or_parent
 
@@ -60,7 +62,9 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 )
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
-VALID_KEYS: tuple[str, ...] = tuple(sorted((*_LIST_KEYS, "per-file-ignores")))
+_CATALOGUE_KEYS = ("libraries", "logits-losses", "log-probability-losses", "probability-functions")
+VALID_KEYS: tuple[str, ...] = tuple(sorted((*_LIST_KEYS, *_CATALOGUE_KEYS, "per-file-ignores")))
+_QUALIFIED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 _MIN_PREFIX = 3  # "SEG": a selector must at least name the linter
 
 
@@ -86,6 +90,10 @@ class Settings:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    libraries: tuple[str, ...] = ()
+    logits_losses: tuple[str, ...] = ()
+    log_probability_losses: tuple[str, ...] = ()
+    probability_functions: tuple[str, ...] = ()
 
     @property
     def exclude_globs(self) -> tuple[Glob, ...]:
@@ -147,6 +155,22 @@ class _Validator:
                 )
         return items
 
+    def libraries(self, key: str, value: Any) -> tuple[str, ...]:
+        choices = ", ".join(LIBRARIES)
+        items = self.strings(key, value, choices)
+        for item in items:
+            if item not in LIBRARIES:
+                raise self.error(key, f"unknown library {item!r}; valid: {choices}")
+        return items
+
+    def qualified_names(self, key: str, value: Any) -> tuple[str, ...]:
+        example = 'qualified names, e.g. ["mypkg.losses.FocalLoss"]'
+        items = self.strings(key, value, example)
+        for item in items:
+            if not _QUALIFIED_NAME.fullmatch(item):
+                raise self.error(key, f"{item!r} is not a qualified name; valid: {example}")
+        return items
+
     def patterns(self, key: str, value: Any) -> tuple[str, ...]:
         items = self.strings(key, value, 'glob patterns, e.g. ["tests/fixtures/*"]')
         for item in items:
@@ -191,6 +215,14 @@ def parse_table(table: Any, *, file: str, root: Path, codes: Sequence[str]) -> S
         exclude=exclude,
         extend_exclude=extend_exclude,
         per_file_ignores=tuple(per_file),
+        libraries=check.libraries("libraries", table.get("libraries", [])),
+        logits_losses=check.qualified_names("logits-losses", table.get("logits-losses", [])),
+        log_probability_losses=check.qualified_names(
+            "log-probability-losses", table.get("log-probability-losses", [])
+        ),
+        probability_functions=check.qualified_names(
+            "probability-functions", table.get("probability-functions", [])
+        ),
     )
 
 

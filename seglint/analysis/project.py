@@ -46,6 +46,7 @@ class Project:
         self._interpreters: dict[Path, ModuleInterpreter | None] = {}
         self._located: dict[tuple[str, Path], Path | None] = {}
         self._resolving: set[str] = set()
+        self.touched: set[Path] = set()  # other modules whose summaries were used, for the cache
 
     # ----------------------------------------------------------------- module names
     def _search_roots(self, near: Path) -> list[Path]:
@@ -97,6 +98,7 @@ class Project:
         return interpreter
 
     def _interpreter(self, path: Path) -> ModuleInterpreter | None:
+        self.touched.add(path)
         if path not in self._interpreters:
             self._interpreters[path] = None  # an import cycle sees nothing while this one loads
             source = self._read(path)

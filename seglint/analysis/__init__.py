@@ -1,0 +1,1 @@
+"""The analysis layer: syntax trees in, immutable facts out."""

@@ -1,0 +1,195 @@
+"""Lint many files: read, prefilter, consult the cache, analyse (in worker processes when it pays).
+
+This is the API layer between the CLI and the engine. It does the reading (the edge) and hands plain
+text to the engine; it never prints. The engine, hence libcst, is imported only when some file passes
+the prefilter and misses the cache, so a run over files without loss code never loads it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from seglint.cache import Cache, content_hash
+from seglint.diagnostics import FileError, FileResult
+from seglint.prefilter import could_match
+from seglint.sources import Source, decode_source
+
+if TYPE_CHECKING:
+    from seglint.analysis.catalogue import Catalogue
+    from seglint.analysis.project import Project
+
+# A pool costs a process start and an import of libcst per worker (~0.3 s): below this many files
+# to analyse per worker it does not pay.
+MIN_FILES_PER_WORKER = 16
+
+
+@dataclass(frozen=True)
+class CatalogueSpec:
+    """The configuration's catalogue entries: plain data, so it can be sent to worker processes."""
+
+    libraries: tuple[str, ...] = ()
+    logits_losses: tuple[str, ...] = ()
+    log_probability_losses: tuple[str, ...] = ()
+    probability_functions: tuple[str, ...] = ()
+
+    def build(self) -> Catalogue:
+        from seglint.analysis.libraries import build_catalogue
+
+        return build_catalogue(
+            libraries=self.libraries,
+            logits_losses=self.logits_losses,
+            log_probability_losses=self.log_probability_losses,
+            probability_functions=self.probability_functions,
+        )
+
+    def fingerprint(self) -> str:
+        return repr(self)
+
+
+@dataclass(frozen=True)
+class Job:
+    path: str
+    select: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Work:
+    """A file that passed the prefilter and missed the cache: it needs the engine."""
+
+    path: str
+    text: str
+    digest: str
+    select: frozenset[str]
+
+
+def read_text(path: Path) -> str | None:
+    """The decoded text of another module of the project, or ``None`` if it cannot be read."""
+    try:
+        source = decode_source(path.read_bytes(), str(path))
+    except OSError:
+        return None
+    return source.text if isinstance(source, Source) else None
+
+
+class _Linter:
+    """One process's state: the catalogue, a project per root, the cache."""
+
+    def __init__(self, spec: CatalogueSpec, cache_dir: Path | None, partial: bool | None) -> None:
+        self._catalogue = spec.build()
+        self._cache = Cache(cache_dir, spec.fingerprint() + f"|partial={partial}") if cache_dir else None
+        self._partial = partial
+        self._projects: dict[Path, Project] = {}
+
+    def _project(self, path: str) -> Project:
+        from seglint.analysis.project import Project, find_root
+
+        root = find_root(Path(path))
+        if root not in self._projects:
+            self._projects[root] = Project(root, read=read_text, catalogue=self._catalogue)
+        return self._projects[root]
+
+    def prepare(self, job: Job) -> FileResult | Work:
+        """Read, decode, prefilter and look up the cache: a final result, or the work left to do."""
+        try:
+            data = Path(job.path).read_bytes()
+        except OSError as exc:
+            return FileResult(job.path, error=FileError(job.path, 0, 0, f"could not read: {exc.strerror or exc}"))
+        source = decode_source(data, job.path)
+        if isinstance(source, FileError):
+            return FileResult(job.path, error=source)
+        if not could_match(source.text, job.select, self._catalogue, cross_module=True):
+            return FileResult(job.path)
+        digest = content_hash(data)
+        if self._cache is not None:
+            cached = self._cache.get(job.path, digest, job.select)
+            if cached is not None:
+                return cached
+        return Work(job.path, source.text, digest, job.select)
+
+    def analyse(self, work: Work) -> FileResult:
+        project = self._project(work.path)
+        project.touched.clear()
+        result = self.lint_text(work.text, work.path, work.select, project)
+        if self._cache is not None:
+            own = Path(work.path).resolve()
+            dependencies = {}
+            for dependency in sorted(project.touched - {own}):
+                try:
+                    dependencies[str(dependency)] = content_hash(dependency.read_bytes())
+                except OSError:
+                    return result  # a module that vanished meanwhile: do not cache
+            self._cache.put(work.path, work.digest, work.select, result, dependencies)
+        return result
+
+    def lint_text(self, text: str, path: str, select: frozenset[str], project: Project | None = None) -> FileResult:
+        """The engine's result; an engine crash on one file is that file's error, not the run's end."""
+        if not could_match(text, select, self._catalogue, cross_module=True):
+            return FileResult(path)
+        from seglint.engine import lint_source
+
+        try:
+            return lint_source(
+                text,
+                path,
+                select=select,
+                project=project if project is not None else self._project(path),
+                partial=self._partial,
+            )
+        except Exception as exc:  # noqa: BLE001 - reported as this file's error, exit 2
+            return FileResult(path, error=FileError(path, 0, 0, f"internal error: {type(exc).__name__}: {exc}"))
+
+
+def lint_files(
+    jobs: Sequence[Job],
+    spec: CatalogueSpec,
+    *,
+    cache_dir: Path | None,
+    workers: int | None = None,
+    partial: bool | None = None,
+) -> list[FileResult]:
+    """Results in the order of ``jobs``. ``workers=None`` uses a pool only when enough files need analysis."""
+    linter = _Linter(spec, cache_dir, partial)
+    prepared = [linter.prepare(job) for job in jobs]
+    todo = [item for item in prepared if isinstance(item, Work)]
+    count = _worker_count(len(todo), workers)
+    if count <= 1:
+        analysed = [linter.analyse(work) for work in todo]
+    else:
+        chunks = [todo[start::count] for start in range(count)]
+        with ProcessPoolExecutor(
+            max_workers=count, initializer=_init_worker, initargs=(spec, cache_dir, partial)
+        ) as pool:
+            analysed = [result for results in pool.map(_analyse_chunk, chunks) for result in results]
+    by_path = {result.path: result for result in analysed}
+    return [by_path[item.path] if isinstance(item, Work) else item for item in prepared]
+
+
+def text_linter(spec: CatalogueSpec, *, partial: bool | None = None) -> Callable[[str, str, frozenset[str]], FileResult]:
+    """A function linting one text (stdin, or a file being fixed), in this process, without the cache."""
+    linter = _Linter(spec, None, partial)
+    return lambda text, path, select: linter.lint_text(text, path, select)
+
+
+def _worker_count(files: int, requested: int | None) -> int:
+    if requested is not None:
+        return max(1, min(requested, files))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, files // MIN_FILES_PER_WORKER))
+
+
+_worker: _Linter | None = None
+
+
+def _init_worker(spec: CatalogueSpec, cache_dir: Path | None, partial: bool | None) -> None:
+    global _worker
+    _worker = _Linter(spec, cache_dir, partial)
+
+
+def _analyse_chunk(todo: list[Work]) -> list[FileResult]:
+    assert _worker is not None
+    return [_worker.analyse(work) for work in todo]
