@@ -9,7 +9,7 @@ model's ``forward``, a helper or another module are followed to a loss.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,6 +79,7 @@ class ClassInfo:
     enclosing: Scope
     bases: Value
     methods: dict[str, cst.FunctionDef]
+    masked_methods: dict[str, int] = field(default_factory=dict)  # name -> masked block index
     attributes: dict[str, Value] | None = None
 
 
@@ -174,12 +175,16 @@ class ModuleInterpreter(ExpressionInterpreter):
         # Functions run after the module body: they see its final bindings.
         self.module_env = env if env is not None else self.module_env
 
-    def _bind_masked(self, lines: Sequence[cst.EmptyLine], env: Env) -> None:
-        """A blanked-out block binds its names here, each to a value parsed only when needed."""
+    def _masked_blocks(self, lines: Sequence[cst.EmptyLine]) -> Iterator[int]:
         for line in lines:
             comment = line.comment.value if line.comment is not None else ""
             if comment.startswith(MASK_COMMENT):
-                index = int(comment[len(MASK_COMMENT):])
+                yield int(comment[len(MASK_COMMENT):])
+
+    def _bind_masked(self, lines: Sequence[cst.EmptyLine], env: Env) -> None:
+        """A blanked-out block binds its names here, each to a value parsed only when needed."""
+        for index in self._masked_blocks(lines):
+            if not self._masked[index].in_class:
                 for name in self._masked[index].names:
                     env[name] = frozenset(
                         {Pending(lambda i=index, n=name: self._force_chunk(i).get(n, UNKNOWN), from_masked=True)}
@@ -540,6 +545,11 @@ class ModuleInterpreter(ExpressionInterpreter):
             # Method bodies do not see the class body's names: their outer scope is the class's.
             self._functions[method] = FunctionInfo(method, defining_env, enclosing)
         info = ClassInfo(node, body_env, defining_env, enclosing, bases, methods)
+        if self._masked and isinstance(node.body, cst.IndentedBlock):
+            markers = [line for statement in body for line in statement.leading_lines]
+            for index in self._masked_blocks([*markers, *node.body.footer]):
+                for name in self._masked[index].names:
+                    info.masked_methods[name] = index
         self._classes[node] = info
         cls = ClassRef(node, self)
         env[node.name.value] = frozenset({cls})
@@ -549,8 +559,24 @@ class ModuleInterpreter(ExpressionInterpreter):
 
     def _lint_methods(self, info: ClassInfo, cls: ClassRef) -> None:
         self._class_attributes(info.node)
-        for method in info.methods.values():
+        for method in list(info.methods.values()):
             self._run_function(self._functions[method], cls, emitting=True)
+
+    def _method_node(self, info: ClassInfo, name: str) -> cst.FunctionDef | None:
+        """A method of the class, parsing it now if the partial parse left it out."""
+        if name in info.methods or name not in info.masked_methods:
+            return info.methods.get(name)
+        module = self._masked[info.masked_methods.pop(name)].parse()
+        if module is None:
+            return None
+        self._modules.append(module)
+        holder = module.body[0]
+        assert isinstance(holder, cst.ClassDef) and isinstance(holder.body, cst.IndentedBlock)
+        method = holder.body.body[0]
+        assert isinstance(method, cst.FunctionDef)
+        self._functions[method] = FunctionInfo(method, info.defining_env, info.enclosing)
+        info.methods[name] = method
+        return method
 
     def _class_attributes(self, node: cst.ClassDef) -> dict[str, Value]:
         """Attributes reachable through ``self``: class-level bindings, methods, every ``self.x = ...``."""
@@ -559,14 +585,14 @@ class ModuleInterpreter(ExpressionInterpreter):
             return info.attributes
         cls = ClassRef(node, self)
         attributes: dict[str, Value] = dict(info.body_env)
-        for name in info.methods:
+        for name in (*info.methods, *info.masked_methods):
             attributes[name] = frozenset({BoundMethod(cls, name)})
         info.attributes = attributes  # visible (partial) while the collection pass runs
         collected: dict[str, Value] = {}
         deferred = self._deferred
         self._deferred = []
         try:
-            for method in info.methods.values():
+            for method in list(info.methods.values()):
                 self._run_function(self._functions[method], cls, emitting=False, collect=collected)
         finally:
             self._deferred = deferred
@@ -586,7 +612,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         if info is None:
             return UNKNOWN
         cls = ClassRef(node, self)
-        method = info.methods.get(name) or (info.methods.get("__call__") if name == "forward" else None)
+        method = self._method_node(info, name) or (self._method_node(info, "__call__") if name == "forward" else None)
         if method is not None:
             key = (method, name)
             if key not in self._summaries:

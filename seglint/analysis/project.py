@@ -7,6 +7,7 @@ per run. Reading is injected (``read``) so that this layer does no I/O of its ow
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from seglint.analysis.values import UNKNOWN, Ref, Value
 from seglint.parse import ParsedSource, parse
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git", ".hg")
+MAX_CACHED_MODULES = 64
 
 
 def find_root(start: Path) -> Path:
@@ -43,7 +45,8 @@ class Project:
         self.catalogue = catalogue
         self._read = read
         self._display = display
-        self._interpreters: dict[Path, ModuleInterpreter | None] = {}
+        # Bounded, so memory does not grow with the number of files: an evicted module is re-read if needed.
+        self._interpreters: OrderedDict[Path, ModuleInterpreter | None] = OrderedDict()
         self._located: dict[tuple[str, Path], Path | None] = {}
         self._resolving: set[str] = set()
         self.touched: set[Path] = set()  # other modules whose summaries were used, for the cache
@@ -92,14 +95,17 @@ class Project:
             module_name=self.module_name(resolved_path),
             masked=parsed.masked,
         )
-        self._interpreters.setdefault(resolved_path, interpreter)
         interpreter.directory = resolved_path.parent
         interpreter.is_package = resolved_path.name == "__init__.py"
         return interpreter
 
     def _interpreter(self, path: Path) -> ModuleInterpreter | None:
         self.touched.add(path)
-        if path not in self._interpreters:
+        if path in self._interpreters:
+            self._interpreters.move_to_end(path)
+        else:
+            while len(self._interpreters) >= MAX_CACHED_MODULES:
+                self._interpreters.popitem(last=False)
             self._interpreters[path] = None  # an import cycle sees nothing while this one loads
             source = self._read(path)
             if source is None:

@@ -156,11 +156,12 @@ class StatementInterpreter:
     def _loop(
         self, body: cst.BaseSuite, orelse: cst.Else | None, env: Env, before_body: Callable[[Env], None]
     ) -> Env | None:
+        """Loops are taken to run at least once (``for layer in layers: out = layer(out)`` ends the kind
+        ``out`` had before), and twice, so the second pass sees kinds carried around by the first."""
         loop = Loop()
         self._loops.append(loop)
         try:
-            state: Env | None = env
-            # Twice: the second pass sees kinds carried around the loop by the first.
+            state: Env | None = None
             for _ in range(2):
                 entry = join(env, state)
                 assert entry is not None
@@ -168,7 +169,8 @@ class StatementInterpreter:
                 state = self._suite(body, entry)
                 for carried in loop.continues:
                     state = join(state, carried)
-            exit_state = join(env, state)
+            # A body that always leaves the loop (return, raise) says nothing of the state after it.
+            exit_state = state if state is not None else (None if loop.breaks else dict(env))
         finally:
             self._loops.pop()
         if orelse is not None:
