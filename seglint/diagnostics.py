@@ -41,6 +41,11 @@ class Fix:
     edits: tuple[Edit, ...]
 
 
+def is_applicable(fix: Fix | None, *, unsafe_fixes: bool) -> bool:
+    """Whether ``--fix`` would apply ``fix`` (safe fixes always; unsafe ones only when asked)."""
+    return fix is not None and (fix.applicability == Applicability.SAFE or unsafe_fixes)
+
+
 @dataclass(frozen=True)
 class RelatedLocation:
     """Where a finding's evidence lives, e.g. the softmax that made the probabilities."""

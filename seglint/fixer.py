@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from seglint.diagnostics import Applicability, Diagnostic, Edit, FileResult, Fix
+from seglint.diagnostics import Applicability, Diagnostic, Edit, FileResult, Fix, is_applicable
 from seglint.sources import encode_source
 
 MAX_PASSES = 10
@@ -35,11 +35,6 @@ class FixOutcome:
     source: str
     fixed: int
     result: FileResult
-
-
-def is_applicable(fix: Fix | None, *, unsafe_fixes: bool) -> bool:
-    """Whether ``--fix`` would apply ``fix`` (safe fixes always; unsafe ones only when asked)."""
-    return fix is not None and (fix.applicability == Applicability.SAFE or unsafe_fixes)
 
 
 def line_starts(text: str) -> list[int]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -160,6 +159,8 @@ def lint_files(
     if count <= 1:
         analysed = [linter.analyse(work) for work in todo]
     else:
+        from concurrent.futures import ProcessPoolExecutor
+
         chunks = [todo[start::count] for start in range(count)]
         with ProcessPoolExecutor(
             max_workers=count, initializer=_init_worker, initargs=(spec, cache_dir, partial)

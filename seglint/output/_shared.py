@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from seglint.diagnostics import Diagnostic, FileError, FileResult
-from seglint.fixer import is_applicable
+from seglint.diagnostics import Diagnostic, FileError, FileResult, is_applicable
 
 __all__ = ["diagnostics_of", "entries", "errors_of", "is_applicable", "plural"]
 

@@ -1,0 +1,189 @@
+"""seglint against ruff on real trees, in the same run: wall time, files per second, peak memory.
+
+    pip install -e '.[bench]'
+    python benchmarks/bench.py                       # MONAI and transformers, 3 repetitions
+    python benchmarks/bench.py --tree path/to/src    # any tree
+    python benchmarks/bench.py --scaling             # also 1x/2x/4x copies of the first tree
+
+Corpora are the sdists of MONAI and transformers from PyPI (``pip download --no-deps``), unpacked
+under ``--cache-root`` (default ``~/.cache/seglint-bench``), outside the repository. Every number is
+a median over ``--repeat`` runs of the whole process; ratios compare runs made in this same process,
+on this same machine, one after the other. Peak memory is the largest resident set of the measured
+process (``wait4``); worker processes are measured by the ``--jobs 1`` row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CORPORA = {"monai": "monai==1.6.1", "transformers": "transformers==5.24.0"}
+SMALL_CLEAN = "import os\n\n\ndef main() -> None:\n    print(os.getcwd())\n"
+SMALL_LOSS = (
+    "import torch.nn.functional as F\n\n\n"
+    "def step(logits, y):\n    return F.cross_entropy(F.softmax(logits, dim=1), y)\n"
+)
+
+
+@dataclass(frozen=True)
+class Measure:
+    label: str
+    seconds: float
+    peak_mib: float
+    files: int
+
+    @property
+    def files_per_second(self) -> float:
+        return self.files / self.seconds if self.seconds else float("inf")
+
+
+def run_once(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one run of ``command``."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} exited {process.returncode}:\n{stderr}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def measure(label: str, command: list[str], cwd: Path, files: int, repeat: int) -> Measure:
+    runs = [run_once(command, cwd) for _ in range(repeat)]
+    return Measure(label, statistics.median(r[0] for r in runs), max(r[1] for r in runs), files)
+
+
+def fetch(name: str, cache_root: Path) -> Path:
+    """The unpacked sdist of a corpus, downloaded once."""
+    requirement = CORPORA[name]
+    target = cache_root / requirement.replace("==", "-")
+    if target.is_dir():
+        return target
+    download = cache_root / "downloads"
+    download.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+         "--no-build-isolation", requirement, "-d", str(download)],
+        check=True,
+    )
+    archive = next(download.glob(requirement.replace("==", "-") + ".tar.gz"))
+    unpack = cache_root / ".unpacking"
+    shutil.rmtree(unpack, ignore_errors=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpack, filter="data")
+    (inner,) = list(unpack.iterdir())
+    inner.rename(target)
+    shutil.rmtree(unpack)
+    return target
+
+
+def count_files(tree: Path) -> int:
+    return sum(1 for _ in tree.rglob("*.py"))
+
+
+def seglint(*options: str) -> list[str]:
+    return [sys.executable, "-m", "seglint", "--exit-zero", "--quiet", *options]
+
+
+def ruff(select: str) -> list[str]:
+    return ["ruff", "check", "--no-cache", "--select", select, "--exit-zero", "--quiet"]
+
+
+def bench_tree(name: str, tree: Path, repeat: int) -> list[Measure]:
+    files = count_files(tree)
+    rows = [
+        measure("ruff --select ALL, cold", [*ruff("ALL"), str(tree)], tree, files, repeat),
+        measure("ruff --select E9 (minimal), cold", [*ruff("E9"), str(tree)], tree, files, repeat),
+        measure("seglint, cold", [*seglint("--no-cache"), str(tree)], tree, files, repeat),
+        measure("seglint --jobs 1, cold", [*seglint("--no-cache", "--jobs", "1"), str(tree)], tree, files, repeat),
+    ]
+    with tempfile.TemporaryDirectory() as cache:
+        run_once([*seglint("--cache-dir", cache), str(tree)], tree)  # fill the cache
+        rows.append(measure("seglint, warm cache", [*seglint("--cache-dir", cache), str(tree)], tree, files, repeat))
+    print(f"\n### {name}: {tree} ({files} .py files)\n")
+    print_table(rows)
+    by_label = {row.label: row for row in rows}
+    ruff_all = by_label["ruff --select ALL, cold"].seconds
+    ruff_min = by_label["ruff --select E9 (minimal), cold"].seconds
+    print(
+        f"\nratio seglint/ruff ALL (cold): {by_label['seglint, cold'].seconds / ruff_all:.2f}; "
+        f"warm seglint / cold ruff minimal: {by_label['seglint, warm cache'].seconds / ruff_min:.2f}"
+    )
+    return rows
+
+
+def bench_precommit(repeat: int) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        (root / "pyproject.toml").write_text("[tool.seglint]\n")
+        (root / "clean.py").write_text(SMALL_CLEAN)
+        (root / "loss.py").write_text(SMALL_LOSS)
+        rows = [
+            measure("one small file, no loss code", seglint("--no-cache", "clean.py"), root, 1, repeat),
+            measure("one small file with a loss", seglint("--no-cache", "loss.py"), root, 1, repeat),
+            measure("ruff, one small file", [*ruff("ALL"), "loss.py"], root, 1, repeat),
+        ]
+    print("\n### pre-commit latency (whole process)\n")
+    print_table(rows)
+
+
+def bench_scaling(tree: Path, repeat: int) -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        for factor in (1, 2, 4):
+            copy = Path(directory) / f"x{factor}"
+            for index in range(factor):
+                shutil.copytree(tree, copy / f"copy{index}")
+            files = count_files(copy)
+            rows.append(measure(f"{factor}x, --jobs 1", [*seglint("--no-cache", "--jobs", "1"), str(copy)], copy, files, repeat))
+            rows.append(measure(f"{factor}x", [*seglint("--no-cache"), str(copy)], copy, files, repeat))
+    print(f"\n### scaling: copies of {tree}\n")
+    print_table(rows)
+
+
+def print_table(rows: list[Measure]) -> None:
+    print("| run | median wall | files/s | peak RSS |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print(f"| {row.label} | {row.seconds:.2f} s | {row.files_per_second:,.0f} | {row.peak_mib:.0f} MiB |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", action="append", choices=sorted(CORPORA), help="default: all corpora")
+    parser.add_argument("--tree", action="append", type=Path, help="benchmark this tree instead")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cache-root", type=Path, default=Path.home() / ".cache" / "seglint-bench")
+    parser.add_argument("--scaling", action="store_true", help="also time 1x, 2x and 4x copies of the first tree")
+    parser.add_argument("--skip-precommit", action="store_true")
+    options = parser.parse_args()
+    if shutil.which("ruff") is None:
+        raise SystemExit("ruff is not installed: pip install -e '.[bench]'")
+
+    version = subprocess.run(["ruff", "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {version}")
+    trees = [(str(tree), tree.resolve()) for tree in options.tree or []]
+    if not trees:
+        trees = [(name, fetch(name, options.cache_root)) for name in options.corpus or sorted(CORPORA)]
+    for name, tree in trees:
+        bench_tree(name, tree, options.repeat)
+    if not options.skip_precommit:
+        bench_precommit(max(options.repeat, 5))
+    if options.scaling:
+        bench_scaling(trees[0][1], options.repeat)
+
+
+if __name__ == "__main__":
+    main()
