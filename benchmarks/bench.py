@@ -74,8 +74,20 @@ def fetch(name: str, cache_root: Path) -> Path:
     download = cache_root / "downloads"
     download.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-         "--no-build-isolation", requirement, "-d", str(download)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "--no-build-isolation",
+            requirement,
+            "-d",
+            str(download),
+        ],
         check=True,
     )
     archive = next(download.glob(requirement.replace("==", "-") + ".tar.gz"))
@@ -107,11 +119,15 @@ def bench_tree(name: str, tree: Path, repeat: int) -> list[Measure]:
         measure("ruff --select ALL, cold", [*ruff("ALL"), str(tree)], tree, files, repeat),
         measure("ruff --select E9 (minimal), cold", [*ruff("E9"), str(tree)], tree, files, repeat),
         measure("seglint, cold", [*seglint("--no-cache"), str(tree)], tree, files, repeat),
-        measure("seglint --jobs 1, cold", [*seglint("--no-cache", "--jobs", "1"), str(tree)], tree, files, repeat),
+        measure(
+            "seglint --jobs 1, cold", [*seglint("--no-cache", "--jobs", "1"), str(tree)], tree, files, repeat
+        ),
     ]
     with tempfile.TemporaryDirectory() as cache:
         run_once([*seglint("--cache-dir", cache), str(tree)], tree)  # fill the cache
-        rows.append(measure("seglint, warm cache", [*seglint("--cache-dir", cache), str(tree)], tree, files, repeat))
+        rows.append(
+            measure("seglint, warm cache", [*seglint("--cache-dir", cache), str(tree)], tree, files, repeat)
+        )
     print(f"\n### {name}: {tree} ({files} .py files)\n")
     print_table(rows)
     by_label = {row.label: row for row in rows}
@@ -147,7 +163,15 @@ def bench_scaling(tree: Path, repeat: int) -> None:
             for index in range(factor):
                 shutil.copytree(tree, copy / f"copy{index}")
             files = count_files(copy)
-            rows.append(measure(f"{factor}x, --jobs 1", [*seglint("--no-cache", "--jobs", "1"), str(copy)], copy, files, repeat))
+            rows.append(
+                measure(
+                    f"{factor}x, --jobs 1",
+                    [*seglint("--no-cache", "--jobs", "1"), str(copy)],
+                    copy,
+                    files,
+                    repeat,
+                )
+            )
             rows.append(measure(f"{factor}x", [*seglint("--no-cache"), str(copy)], copy, files, repeat))
     print(f"\n### scaling: copies of {tree}\n")
     print_table(rows)
@@ -161,19 +185,25 @@ def print_table(rows: list[Measure]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", action="append", choices=sorted(CORPORA), help="default: all corpora")
     parser.add_argument("--tree", action="append", type=Path, help="benchmark this tree instead")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cache-root", type=Path, default=Path.home() / ".cache" / "seglint-bench")
-    parser.add_argument("--scaling", action="store_true", help="also time 1x, 2x and 4x copies of the first tree")
+    parser.add_argument(
+        "--scaling", action="store_true", help="also time 1x, 2x and 4x copies of the first tree"
+    )
     parser.add_argument("--skip-precommit", action="store_true")
     options = parser.parse_args()
     if shutil.which("ruff") is None:
         raise SystemExit("ruff is not installed: pip install -e '.[bench]'")
 
     version = subprocess.run(["ruff", "--version"], capture_output=True, text=True, check=True).stdout.strip()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {version}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {version}"
+    )
     trees = [(str(tree), tree.resolve()) for tree in options.tree or []]
     if not trees:
         trees = [(name, fetch(name, options.cache_root)) for name in options.corpus or sorted(CORPORA)]

@@ -54,12 +54,19 @@ class Cache:
         ):
             return None
         try:
-            return FileResult(path, diagnostics=tuple(_diagnostic(item, path) for item in entry["diagnostics"]))
+            return FileResult(
+                path, diagnostics=tuple(_diagnostic(item, path) for item in entry["diagnostics"])
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
     def put(
-        self, path: str, digest: str, select: frozenset[str], result: FileResult, dependencies: Mapping[str, str]
+        self,
+        path: str,
+        digest: str,
+        select: frozenset[str],
+        result: FileResult,
+        dependencies: Mapping[str, str],
     ) -> None:
         """Store ``result`` (never a file error: those are recomputed every time). Failures are ignored:
         the cache only ever saves time."""

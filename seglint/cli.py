@@ -313,7 +313,9 @@ def _check_file(
     if isinstance(source, FileError):
         return FileResult(path, error=source)
     select = _enabled(path, settings, cli, codes, cwd)
-    outcome = fix_source(source.text, lambda text: lint(text, path, select), unsafe_fixes=options.unsafe_fixes)
+    outcome = fix_source(
+        source.text, lambda text: lint(text, path, select), unsafe_fixes=options.unsafe_fixes
+    )
     if outcome.fixed:
         if options.diff:
             run.diffs.append(unified_diff(source.text, outcome.source, path))
@@ -359,7 +361,9 @@ def _check_stdin(
 
     from seglint.fixer import fix_source, unified_diff
 
-    outcome = fix_source(source.text, lambda text: lint(text, path, select), unsafe_fixes=options.unsafe_fixes)
+    outcome = fix_source(
+        source.text, lambda text: lint(text, path, select), unsafe_fixes=options.unsafe_fixes
+    )
     run = _Run(results=[outcome.result], fixed=outcome.fixed)
     if options.diff:
         if outcome.fixed:

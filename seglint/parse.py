@@ -61,7 +61,9 @@ class ParsedSource:
     masked: tuple[MaskedChunk, ...] = ()
 
 
-def parse(source: str, *, triggered: Callable[[str], bool] | None, partial: bool | None = None) -> ParsedSource:
+def parse(
+    source: str, *, triggered: Callable[[str], bool] | None, partial: bool | None = None
+) -> ParsedSource:
     """Parse ``source``; raises libcst's ``ParserSyntaxError`` for invalid code.
 
     ``triggered(text)`` says whether a block's text can hold a finding. ``partial=None`` splits only
@@ -114,7 +116,12 @@ def top_level_chunks(source: str) -> list[Chunk] | None:
         if chunks and first <= chunks[-1].last_line:  # ``a = 1; b = 2`` or a shared continuation line
             previous = chunks.pop()
             chunks.append(
-                Chunk(previous.first_line, max(last, previous.last_line), previous.names | names, previous.is_import or is_import)
+                Chunk(
+                    previous.first_line,
+                    max(last, previous.last_line),
+                    previous.names | names,
+                    previous.is_import or is_import,
+                )
             )
         else:
             chunks.append(Chunk(first, last, names, is_import, statement))
@@ -244,7 +251,10 @@ def _assigns_attributes(method: ast.FunctionDef | ast.AsyncFunctionDef, text: st
     if not arguments:
         return "setattr" in text
     instance = re.escape(arguments[0].arg)
-    return "setattr" in text or re.search(rf"\b{instance}\.\w+\s*(?:[-+*/@%|&^]|//|\*\*|>>|<<)?=(?!=)", text) is not None
+    return (
+        "setattr" in text
+        or re.search(rf"\b{instance}\.\w+\s*(?:[-+*/@%|&^]|//|\*\*|>>|<<)?=(?!=)", text) is not None
+    )
 
 
 def _line_range(statement: ast.stmt) -> tuple[int, int]:

@@ -16,14 +16,18 @@ _LOSS_RULES = frozenset({"SEG001", "SEG002", "SEG003", "SEG004"})
 
 def trigger_words(catalogue: Catalogue) -> tuple[frozenset[str], frozenset[str]]:
     """(loss words, producer words) for ``catalogue``."""
-    producers = catalogue.producer_words() | {name.rsplit(".", 1)[-1] for name in PRODUCER_MODULES} | set(PRODUCER_METHODS)
+    producers = (
+        catalogue.producer_words()
+        | {name.rsplit(".", 1)[-1] for name in PRODUCER_MODULES}
+        | set(PRODUCER_METHODS)
+    )
     return catalogue.loss_words(), frozenset(producers)
 
 
 def could_match(source: str, select: Iterable[str], catalogue: Catalogue, *, cross_module: bool) -> bool:
     selected = frozenset(select)
     loss_words, producer_words = trigger_words(catalogue)
-    if selected & _LOSS_RULES and any(word in source for word in loss_words):
-        if cross_module or any(word in source for word in producer_words):
-            return True
+    names_a_loss = bool(selected & _LOSS_RULES) and any(word in source for word in loss_words)
+    if names_a_loss and (cross_module or any(word in source for word in producer_words)):
+        return True
     return "SEG005" in selected and ("softmax" in source or "Softmax" in source) and "log(" in source

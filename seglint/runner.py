@@ -97,7 +97,9 @@ class _Linter:
         try:
             data = Path(job.path).read_bytes()
         except OSError as exc:
-            return FileResult(job.path, error=FileError(job.path, 0, 0, f"could not read: {exc.strerror or exc}"))
+            return FileResult(
+                job.path, error=FileError(job.path, 0, 0, f"could not read: {exc.strerror or exc}")
+            )
         source = decode_source(data, job.path)
         if isinstance(source, FileError):
             return FileResult(job.path, error=source)
@@ -125,7 +127,9 @@ class _Linter:
             self._cache.put(work.path, work.digest, work.select, result, dependencies)
         return result
 
-    def lint_text(self, text: str, path: str, select: frozenset[str], project: Project | None = None) -> FileResult:
+    def lint_text(
+        self, text: str, path: str, select: frozenset[str], project: Project | None = None
+    ) -> FileResult:
         """The engine's result; an engine crash on one file is that file's error, not the run's end."""
         if not could_match(text, select, self._catalogue, cross_module=True):
             return FileResult(path)
@@ -140,7 +144,9 @@ class _Linter:
                 partial=self._partial,
             )
         except Exception as exc:  # noqa: BLE001 - reported as this file's error, exit 2
-            return FileResult(path, error=FileError(path, 0, 0, f"internal error: {type(exc).__name__}: {exc}"))
+            return FileResult(
+                path, error=FileError(path, 0, 0, f"internal error: {type(exc).__name__}: {exc}")
+            )
 
 
 def lint_files(
@@ -170,7 +176,9 @@ def lint_files(
     return [by_path[item.path] if isinstance(item, Work) else item for item in prepared]
 
 
-def text_linter(spec: CatalogueSpec, *, partial: bool | None = None) -> Callable[[str, str, frozenset[str]], FileResult]:
+def text_linter(
+    spec: CatalogueSpec, *, partial: bool | None = None
+) -> Callable[[str, str, frozenset[str]], FileResult]:
     """A function linting one text (stdin, or a file being fixed), in this process, without the cache."""
     linter = _Linter(spec, None, partial)
     return lambda text, path, select: linter.lint_text(text, path, select)

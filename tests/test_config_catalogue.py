@@ -39,27 +39,37 @@ def test_catalogue_keys_are_read(tmp_path: Path) -> None:
     [
         (
             'libraries = ["keras"]',
-            "pyproject.toml: [tool.seglint] libraries: unknown library 'keras'; "
-            "valid: monai, segmentation_models_pytorch, torchvision",
+            (
+                "pyproject.toml: [tool.seglint] libraries: unknown library 'keras'; "
+                "valid: monai, segmentation_models_pytorch, torchvision"
+            ),
         ),
         (
             'libraries = "monai"',
-            "pyproject.toml: [tool.seglint] libraries: expected a list of strings, got 'monai' (a string); "
-            "valid: monai, segmentation_models_pytorch, torchvision",
+            (
+                "pyproject.toml: [tool.seglint] libraries: expected a list of strings, got 'monai' (a string); "
+                "valid: monai, segmentation_models_pytorch, torchvision"
+            ),
         ),
         (
             'logits-losses = ["FocalLoss"]',
-            "pyproject.toml: [tool.seglint] logits-losses: 'FocalLoss' is not a qualified name; "
-            'valid: qualified names, e.g. ["mypkg.losses.FocalLoss"]',
+            (
+                "pyproject.toml: [tool.seglint] logits-losses: 'FocalLoss' is not a qualified name; "
+                'valid: qualified names, e.g. ["mypkg.losses.FocalLoss"]'
+            ),
         ),
         (
             "probability-functions = [3]",
-            "pyproject.toml: [tool.seglint] probability-functions: expected a list of strings, got item 3 "
-            '(an integer); valid: qualified names, e.g. ["mypkg.losses.FocalLoss"]',
+            (
+                "pyproject.toml: [tool.seglint] probability-functions: expected a list of strings, got item 3 "
+                '(an integer); valid: qualified names, e.g. ["mypkg.losses.FocalLoss"]'
+            ),
         ),
     ],
 )
-def test_bad_catalogue_entries_name_the_key_the_value_and_the_choices(tmp_path: Path, table: str, expected: str) -> None:
+def test_bad_catalogue_entries_name_the_key_the_value_and_the_choices(
+    tmp_path: Path, table: str, expected: str
+) -> None:
     with pytest.raises(ConfigError) as error:
         settings_from(tmp_path, table + "\n")
     assert str(error.value) == expected

@@ -55,7 +55,10 @@ def test_without_a_project_other_modules_are_not_followed() -> None:
 
 def test_root_is_the_nearest_marker() -> None:
     assert find_root(PROJECTS / "scripts" / "train.py") == (PROJECTS / "scripts").resolve()
-    assert find_root(PROJECTS / "src_layout" / "src" / "segpkg" / "nets.py") == (PROJECTS / "src_layout").resolve()
+    assert (
+        find_root(PROJECTS / "src_layout" / "src" / "segpkg" / "nets.py")
+        == (PROJECTS / "src_layout").resolve()
+    )
 
 
 def test_module_names_follow_the_src_layout() -> None:

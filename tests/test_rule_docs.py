@@ -25,20 +25,20 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def section(doc: str, heading: str) -> str:
-    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", doc, re.S | re.M)
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", doc, re.DOTALL | re.MULTILINE)
     assert match, f"missing section {heading!r}"
     return match.group(1)
 
 
 def code_block(text: str) -> str:
-    match = re.search(r"```python\n(.*?)```", text, re.S)
+    match = re.search(r"```python\n(.*?)```", text, re.DOTALL)
     assert match, "missing ```python block"
     return match.group(1)
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
 def test_doc_has_the_headings_in_order(rule: Rule) -> None:
-    assert re.findall(r"^## (.+)$", rule.doc, re.M) == HEADINGS
+    assert re.findall(r"^## (.+)$", rule.doc, re.MULTILINE) == HEADINGS
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.code)
@@ -62,7 +62,10 @@ def test_codes_and_names_are_unique_and_kebab_case() -> None:
 
 
 def test_readme_rules_table_matches_the_catalogue() -> None:
-    rows = re.findall(r"^\| (SEG\d{3}) \| `([a-z-]+)` \| (.+?) \| (.*?) \|$", README.read_text(), re.M)
+    rows = re.findall(
+        r"^\| (SEG\d{3}) \| `([a-z-]+)` \| (.+?) \| (.*?) \|$", README.read_text(), re.MULTILINE
+    )
     assert [(code, name, summary, fix) for code, name, summary, fix in rows] == [
-        (r.code, r.name, r.summary, "sometimes" if r.fix_availability == "sometimes" else "") for r in ALL_RULES
+        (r.code, r.name, r.summary, "sometimes" if r.fix_availability == "sometimes" else "")
+        for r in ALL_RULES
     ]

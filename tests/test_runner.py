@@ -55,7 +55,9 @@ def test_a_changed_selection_is_not_served_from_the_cache(tree: Path) -> None:
     path = str(tree / "rules" / "direct_nesting.py")
     cache = tree / ".seglint_cache"
     lint_files([Job(path, ALL_CODES)], CatalogueSpec(), cache_dir=cache, workers=1)
-    (only_seg002,) = lint_files([Job(path, frozenset({"SEG002"}))], CatalogueSpec(), cache_dir=cache, workers=1)
+    (only_seg002,) = lint_files(
+        [Job(path, frozenset({"SEG002"}))], CatalogueSpec(), cache_dir=cache, workers=1
+    )
     assert {d.code for d in only_seg002.diagnostics} == {"SEG002"}
 
 

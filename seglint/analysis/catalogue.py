@@ -78,15 +78,43 @@ CROSS_ENTROPY_LOSSES = frozenset({"torch.nn.functional.cross_entropy", "torch.nn
 # Tensor methods and torch functions that return the same values rearranged, cast or moved.
 PRESERVING_METHODS = frozenset(
     {
-        "float", "double", "half", "bfloat16", "to", "type", "cuda", "cpu", "detach", "clone",
-        "contiguous", "permute", "movedim", "moveaxis", "transpose", "view", "reshape", "flatten",
-        "squeeze", "unsqueeze", "type_as", "view_as", "reshape_as", "requires_grad_", "detach_",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "to",
+        "type",
+        "cuda",
+        "cpu",
+        "detach",
+        "clone",
+        "contiguous",
+        "permute",
+        "movedim",
+        "moveaxis",
+        "transpose",
+        "view",
+        "reshape",
+        "flatten",
+        "squeeze",
+        "unsqueeze",
+        "type_as",
+        "view_as",
+        "reshape_as",
+        "requires_grad_",
+        "detach_",
     }
 )
 PRESERVING_FUNCTIONS = frozenset(
     {
-        "torch.flatten", "torch.reshape", "torch.squeeze", "torch.unsqueeze", "torch.transpose",
-        "torch.permute", "torch.movedim", "torch.moveaxis",
+        "torch.flatten",
+        "torch.reshape",
+        "torch.squeeze",
+        "torch.unsqueeze",
+        "torch.transpose",
+        "torch.permute",
+        "torch.movedim",
+        "torch.moveaxis",
     }
 )
 
@@ -106,7 +134,7 @@ def canonical(qualified_name: str) -> str:
     """Map a re-exported path (``torch.nn.modules.loss.CrossEntropyLoss``) to its public name."""
     for prefix, public in _ALIASES.items():
         if qualified_name.startswith(prefix):
-            return public + qualified_name[len(prefix):].rsplit(".", 1)[-1]
+            return public + qualified_name[len(prefix) :].rsplit(".", 1)[-1]
     return qualified_name
 
 
@@ -141,7 +169,9 @@ class LossSpec:
 class Catalogue:
     """The names the analysis recognises, torch's plus what the configuration adds."""
 
-    producer_functions: Mapping[str, tuple[Kind, str]] = field(default_factory=lambda: dict(PRODUCER_FUNCTIONS))
+    producer_functions: Mapping[str, tuple[Kind, str]] = field(
+        default_factory=lambda: dict(PRODUCER_FUNCTIONS)
+    )
     loss_functions: Mapping[str, LossSpec] = field(
         default_factory=lambda: {name: LossSpec(expects) for name, expects in LOSS_FUNCTIONS.items()}
     )
@@ -166,7 +196,7 @@ class Catalogue:
         """What ``from module import *`` binds among the names this catalogue knows."""
         prefix = module + "."
         known = (*self.producer_functions, *self.loss_functions, *self.loss_modules, *PRODUCER_MODULES)
-        return {q[len(prefix):]: q for q in known if q.startswith(prefix) and "." not in q[len(prefix):]}
+        return {q[len(prefix) :]: q for q in known if q.startswith(prefix) and "." not in q[len(prefix) :]}
 
     def loss_words(self) -> frozenset[str]:
         """The last component of every loss name, for the byte prefilter."""

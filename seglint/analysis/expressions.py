@@ -224,7 +224,9 @@ class ExpressionInterpreter(StatementInterpreter):
             result |= self._call_tensor_method(method, func, node, receiver)  # type: ignore[arg-type]
         return frozenset(result)
 
-    def _call_possibility(self, possibility: object, node: cst.Call, arguments: list[Value], env: Env) -> Value:
+    def _call_possibility(
+        self, possibility: object, node: cst.Call, arguments: list[Value], env: Env
+    ) -> Value:
         if isinstance(possibility, Ref):
             qualified = cat.canonical(possibility.qualified)
             known = self._call_qualified(qualified, node, arguments)
@@ -237,7 +239,8 @@ class ExpressionInterpreter(StatementInterpreter):
             if not possibility.from_masked:
                 self._note_pending_call(possibility, node, arguments)
             return _later(
-                lambda: self._call_value(possibility.value(), node, arguments, env), from_masked=possibility.from_masked
+                lambda: self._call_value(possibility.value(), node, arguments, env),
+                from_masked=possibility.from_masked,
             )
         if isinstance(possibility, LossObject):
             spec = self.catalogue.loss_modules.get(possibility.loss, cat.LossSpec(possibility.expects))
@@ -255,7 +258,9 @@ class ExpressionInterpreter(StatementInterpreter):
             self._note_call_site(possibility, node, arguments)
             return _later(lambda: self._relabel(self._function_summary(possibility), node))
         if isinstance(possibility, InstanceOf):
-            return _later(lambda: self._relabel(self._call_method(BoundMethod(possibility.cls, "forward")), node))
+            return _later(
+                lambda: self._relabel(self._call_method(BoundMethod(possibility.cls, "forward")), node)
+            )
         if isinstance(possibility, BoundMethod):
             return _later(lambda: self._relabel(self._call_method(possibility), node))
         return UNKNOWN
@@ -283,7 +288,11 @@ class ExpressionInterpreter(StatementInterpreter):
         result: set = set()
         for possibility in layer:
             if isinstance(possibility, ProducerObject):
-                result.add(TensorOf(possibility.kind, possibility.producer, possibility.constructed_by, possibility.owner))
+                result.add(
+                    TensorOf(
+                        possibility.kind, possibility.producer, possibility.constructed_by, possibility.owner
+                    )
+                )
             else:
                 result |= self._call_possibility(possibility, node, arguments, env)
         return frozenset(result)
@@ -296,7 +305,9 @@ class ExpressionInterpreter(StatementInterpreter):
             if isinstance(p, TensorOf):
                 result.add(TensorOf(p.kind, p.producer, p.made_by, p.owner, via))
             elif isinstance(p, Pending):
-                result.add(Pending(lambda pending=p: self._relabel(pending.value(), node), from_masked=p.from_masked))
+                result.add(
+                    Pending(lambda pending=p: self._relabel(pending.value(), node), from_masked=p.from_masked)
+                )
             else:
                 result.add(p)
         return frozenset(result)
@@ -375,7 +386,9 @@ class ExpressionInterpreter(StatementInterpreter):
         return UNKNOWN
 
     def _log_of(self, node: cst.Call, value: Value, operand: cst.BaseExpression | None) -> Value:
-        softmax_made = frozenset(p for p in value if isinstance(p, TensorOf) and p.producer in SOFTMAX_PRODUCERS)
+        softmax_made = frozenset(
+            p for p in value if isinstance(p, TensorOf) and p.producer in SOFTMAX_PRODUCERS
+        )
         if softmax_made:
             self._record_log_of_softmax(node, softmax_made, operand)
         if any(isinstance(p, TensorOf) and p.kind is cat.Kind.PROBABILITIES for p in value):
@@ -397,7 +410,11 @@ def _attribute_of(receiver: Value, attribute: str) -> Value:
         elif isinstance(p, (TensorOf, Param)) and attribute in _PRESERVING_ATTRIBUTES:
             result.add(p)
         elif isinstance(p, Pending):
-            result.add(Pending(lambda pending=p: _attribute_of(pending.value(), attribute), from_masked=p.from_masked))
+            result.add(
+                Pending(
+                    lambda pending=p: _attribute_of(pending.value(), attribute), from_masked=p.from_masked
+                )
+            )
     return frozenset(result)
 
 

@@ -12,7 +12,9 @@ from seglint.analysis.catalogue import TORCH, Catalogue, Expects, Kind, LossSpec
 
 _MONAI_ACTIVATION = LossSpec(Expects.LOGITS, when_true=("softmax", "sigmoid"))
 _MONAI_ALWAYS = LossSpec(Expects.LOGITS)
-_SMP_FROM_LOGITS_AT_3 = LossSpec(Expects.LOGITS, unless_false="from_logits", unless_false_position=3, input_keyword="y_pred")
+_SMP_FROM_LOGITS_AT_3 = LossSpec(
+    Expects.LOGITS, unless_false="from_logits", unless_false_position=3, input_keyword="y_pred"
+)
 _SMP_ALWAYS = LossSpec(Expects.LOGITS, input_keyword="y_pred")
 
 LIBRARIES: Mapping[str, tuple[Mapping[str, LossSpec], Mapping[str, LossSpec]]] = {
@@ -75,9 +77,14 @@ def build_catalogue(
         modules, functions = LIBRARIES[library]
         loss_modules.update(modules)
         loss_functions.update(functions)
-    for names, expects in ((logits_losses, Expects.LOGITS), (log_probability_losses, Expects.LOG_PROBABILITIES)):
+    for names, expects in (
+        (logits_losses, Expects.LOGITS),
+        (log_probability_losses, Expects.LOG_PROBABILITIES),
+    ):
         for name in names:
             target = loss_modules if name.rsplit(".", 1)[-1][:1].isupper() else loss_functions
             target[name] = LossSpec(expects)
     producers = {name: (Kind.PROBABILITIES, name.rsplit(".", 1)[-1]) for name in probability_functions}
-    return TORCH.extended(loss_functions=loss_functions, loss_modules=loss_modules, producer_functions=producers)
+    return TORCH.extended(
+        loss_functions=loss_functions, loss_modules=loss_modules, producer_functions=producers
+    )

@@ -19,7 +19,13 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from seglint.analysis import catalogue as cat
 from seglint.analysis.bindings import local_names, parameter_names
-from seglint.analysis.expressions import SOFTMAX_PRODUCERS, ExpressionInterpreter, ProducerSite, argument, argument_value
+from seglint.analysis.expressions import (
+    SOFTMAX_PRODUCERS,
+    ExpressionInterpreter,
+    ProducerSite,
+    argument,
+    argument_value,
+)
 from seglint.analysis.facts import LogOfSoftmax, LossInput, ModuleFacts, Origin, Rewrite
 from seglint.analysis.statements import import_bindings
 from seglint.analysis.values import (
@@ -179,7 +185,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         for line in lines:
             comment = line.comment.value if line.comment is not None else ""
             if comment.startswith(MASK_COMMENT):
-                yield int(comment[len(MASK_COMMENT):])
+                yield int(comment[len(MASK_COMMENT) :])
 
     def _bind_masked(self, lines: Sequence[cst.EmptyLine], env: Env) -> None:
         """A blanked-out block binds its names here, each to a value parsed only when needed."""
@@ -187,7 +193,11 @@ class ModuleInterpreter(ExpressionInterpreter):
             if not self._masked[index].in_class:
                 for name in self._masked[index].names:
                     env[name] = frozenset(
-                        {Pending(lambda i=index, n=name: self._force_chunk(i).get(n, UNKNOWN), from_masked=True)}
+                        {
+                            Pending(
+                                lambda i=index, n=name: self._force_chunk(i).get(n, UNKNOWN), from_masked=True
+                            )
+                        }
                     )
 
     def _force_chunk(self, index: int) -> dict[str, Value]:
@@ -217,12 +227,16 @@ class ModuleInterpreter(ExpressionInterpreter):
         code_range = None
         for index, module in enumerate(self._modules):
             if index not in self._module_positions:
-                self._module_positions[index] = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+                self._module_positions[index] = MetadataWrapper(module, unsafe_skip_copy=True).resolve(
+                    PositionProvider
+                )
             code_range = self._module_positions[index].get(node)
             if code_range is not None:
                 break
         assert code_range is not None, "a node of a module this interpreter did not parse"
-        return Span(code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1)
+        return Span(
+            code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1
+        )
 
     def _code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -233,7 +247,9 @@ class ModuleInterpreter(ExpressionInterpreter):
             if isinstance(p, TensorOf):
                 owner: ModuleInterpreter = p.owner
                 path = "" if owner is self else owner.path
-                origins.add(Origin(owner.span(p.made_by), p.kind, p.producer, path, p.via, caller_line, caller))
+                origins.add(
+                    Origin(owner.span(p.made_by), p.kind, p.producer, path, p.via, caller_line, caller)
+                )
         return tuple(sorted(origins))
 
     # ----------------------------------------------------------------- names
@@ -421,7 +437,9 @@ class ModuleInterpreter(ExpressionInterpreter):
         """A loss on a parameter reports when every caller in this module passes a tensor of a known kind."""
         for sink in self._param_sinks:
             sites = self._call_sites.get(sink.function, [])
-            passed = [(site, tensor_part(resolved(site.arguments.get(sink.parameter, UNKNOWN)))) for site in sites]
+            passed = [
+                (site, tensor_part(resolved(site.arguments.get(sink.parameter, UNKNOWN)))) for site in sites
+            ]
             if not passed or not all(any(isinstance(p, TensorOf) for p in value) for _, value in passed):
                 continue
             origins: set[Origin] = set()
@@ -429,7 +447,9 @@ class ModuleInterpreter(ExpressionInterpreter):
                 made = frozenset(p for p in value if isinstance(p, TensorOf))
                 line = self.span(site.call).line
                 origins.update(self._origins(made, caller_line=line, caller=sink.function.name.value))
-            self._add_loss_input(sink.spec, sink.loss, sink.call, sink.input, tuple(sorted(origins)), rewrites=False)
+            self._add_loss_input(
+                sink.spec, sink.loss, sink.call, sink.input, tuple(sorted(origins)), rewrites=False
+            )
 
     # ----------------------------------------------------------------- functions
     def _stmt_FunctionDef(self, node: cst.FunctionDef, env: Env) -> Env:
@@ -474,7 +494,13 @@ class ModuleInterpreter(ExpressionInterpreter):
             # A closure inside a method still reaches ``self``'s attributes.
             scope.self_name, scope.cls = enclosing.self_name, enclosing.cls
         saved = (self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth)
-        self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth = scope, [], emitting, returns, 0
+        self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth = (
+            scope,
+            [],
+            emitting,
+            returns,
+            0,
+        )
         try:
             self._suite(node.body, env)
         finally:
@@ -501,7 +527,9 @@ class ModuleInterpreter(ExpressionInterpreter):
 
     def _note_call_site(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> None:
         if function.owner is self and self._emitting:
-            self._call_sites.setdefault(function.node, []).append(_CallSite(node, _bind(function.node, node, arguments)))
+            self._call_sites.setdefault(function.node, []).append(
+                _CallSite(node, _bind(function.node, node, arguments))
+            )
 
     def _function_summary(self, function: FunctionRef) -> Value:
         owner: ModuleInterpreter = function.owner
@@ -517,7 +545,9 @@ class ModuleInterpreter(ExpressionInterpreter):
         for callee, node, arguments in self._pending_calls:
             for possibility in resolved(frozenset({callee})):
                 if isinstance(possibility, LossObject):
-                    spec = self.catalogue.loss_modules.get(possibility.loss, cat.LossSpec(possibility.expects))
+                    spec = self.catalogue.loss_modules.get(
+                        possibility.loss, cat.LossSpec(possibility.expects)
+                    )
                     self._record_loss(spec, possibility.loss, node, arguments)
 
     # ----------------------------------------------------------------- classes
@@ -612,7 +642,9 @@ class ModuleInterpreter(ExpressionInterpreter):
         if info is None:
             return UNKNOWN
         cls = ClassRef(node, self)
-        method = self._method_node(info, name) or (self._method_node(info, "__call__") if name == "forward" else None)
+        method = self._method_node(info, name) or (
+            self._method_node(info, "__call__") if name == "forward" else None
+        )
         if method is not None:
             key = (method, name)
             if key not in self._summaries:
@@ -620,7 +652,11 @@ class ModuleInterpreter(ExpressionInterpreter):
                 self._summaries[key] = self._summary(self._functions[method], cls)
             return self._summaries[key]
         # Inherited: the first base that defines it.
-        for base in resolved(frozenset().union(*(self._resolve(p.qualified) if isinstance(p, Ref) else {p} for p in info.bases))):
+        for base in resolved(
+            frozenset().union(
+                *(self._resolve(p.qualified) if isinstance(p, Ref) else {p} for p in info.bases)
+            )
+        ):
             if isinstance(base, ClassRef):
                 inherited = base.owner._method_summary(base.node, name, seen)
                 if inherited:
@@ -629,7 +665,9 @@ class ModuleInterpreter(ExpressionInterpreter):
 
 
 def _is_static(node: cst.FunctionDef) -> bool:
-    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators)
+    return any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators
+    )
 
 
 def _bind(function: cst.FunctionDef, call: cst.Call, arguments: list[Value]) -> dict[str, Value]:

@@ -116,21 +116,17 @@ class StatementInterpreter:
 
     def _stmt_Return(self, node: cst.Return, env: Env) -> None:
         self._record_return(self._eval(node.value, env) if node.value is not None else UNKNOWN)
-        return None
 
     def _stmt_Raise(self, node: cst.Raise, env: Env) -> None:
         self._generic(node, env)
-        return None
 
     def _stmt_Break(self, node: cst.Break, env: Env) -> None:
         if self._loops:
             self._loops[-1].breaks.append(dict(env))
-        return None
 
     def _stmt_Continue(self, node: cst.Continue, env: Env) -> None:
         if self._loops:
             self._loops[-1].continues.append(dict(env))
-        return None
 
     def _stmt_Import(self, node: cst.Import, env: Env) -> Env:
         env.update(self._import_bindings(node))
@@ -181,7 +177,9 @@ class StatementInterpreter:
 
     def _stmt_For(self, node: cst.For, env: Env) -> Env | None:
         self._eval(node.iter, env)
-        return self._loop(node.body, node.orelse, env, lambda entry: self._assign(node.target, UNKNOWN, entry))
+        return self._loop(
+            node.body, node.orelse, env, lambda entry: self._assign(node.target, UNKNOWN, entry)
+        )
 
     def _stmt_While(self, node: cst.While, env: Env) -> Env | None:
         return self._loop(node.body, node.orelse, env, lambda entry: self._eval(node.test, entry))
@@ -198,7 +196,9 @@ class StatementInterpreter:
         # A handler may start anywhere in the body: approximate with before-or-after.
         handler_entry = join(env, body_out)
         assert handler_entry is not None
-        outs: list[Env | None] = [self._suite(node.orelse.body, body_out) if node.orelse is not None else body_out]
+        outs: list[Env | None] = [
+            self._suite(node.orelse.body, body_out) if node.orelse is not None else body_out
+        ]
         for handler in node.handlers:
             entry = dict(handler_entry)
             if handler.type is not None:
@@ -268,7 +268,9 @@ def dotted(node: cst.BaseExpression) -> str:
     raise TypeError(f"not a dotted name: {type(node).__name__}")
 
 
-def import_bindings(node: cst.Import | cst.ImportFrom, star_names: Callable[[str], dict[str, str]]) -> list[tuple[str, Value]]:
+def import_bindings(
+    node: cst.Import | cst.ImportFrom, star_names: Callable[[str], dict[str, str]]
+) -> list[tuple[str, Value]]:
     """What an import binds, as ``Ref`` values; ``star_names`` expands ``from m import *``."""
     bindings: list[tuple[str, Value]] = []
     if isinstance(node, cst.Import):

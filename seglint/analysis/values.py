@@ -8,9 +8,9 @@ Possibilities that point into a syntax tree (``made_by``, ``node``) compare node
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
-from typing import Any, Union
+from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 
@@ -143,10 +143,21 @@ class Opaque:
     """Something of the user's own that is never a tensor (a non-torch object, a lambda)."""
 
 
-Possibility = Union[
-    Ref, TensorOf, Param, LossObject, ProducerObject, FunctionRef, ClassRef, InstanceOf, BoundMethod,
-    SequentialOf, ListOf, Opaque, Pending,
-]
+Possibility = (
+    Ref
+    | TensorOf
+    | Param
+    | LossObject
+    | ProducerObject
+    | FunctionRef
+    | ClassRef
+    | InstanceOf
+    | BoundMethod
+    | SequentialOf
+    | ListOf
+    | Opaque
+    | Pending
+)
 Value = frozenset  # frozenset[Possibility]
 
 UNKNOWN: Value = frozenset()

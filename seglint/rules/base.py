@@ -43,7 +43,11 @@ def related_locations(path: str, call: Span, origins: tuple[Origin, ...]) -> tup
         inside = not origin.path and call.line <= origin.span.line <= call.end_line and not origin.caller_line
         if not inside:
             related.append(
-                RelatedLocation(origin.path or path, origin.span, f"`{origin.producer}` makes the {origin.kind.value} here")
+                RelatedLocation(
+                    origin.path or path,
+                    origin.span,
+                    f"`{origin.producer}` makes the {origin.kind.value} here",
+                )
             )
     return tuple(related)
 

@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from seglint.analysis.catalogue import Expects, Kind
 from seglint.analysis.facts import ModuleFacts
 from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from seglint.rules.base import Rule, describe_origins, related_locations, loss_name
+from seglint.rules.base import Rule, describe_origins, loss_name, related_locations
 
 CODE = "SEG003"
 NAME = "probabilities-as-log-probabilities"

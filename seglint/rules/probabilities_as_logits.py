@@ -48,7 +48,7 @@ from collections.abc import Iterator
 from seglint.analysis.catalogue import Expects, Kind
 from seglint.analysis.facts import ModuleFacts
 from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from seglint.rules.base import Rule, describe_origins, related_locations, loss_name
+from seglint.rules.base import Rule, describe_origins, loss_name, related_locations
 
 CODE = "SEG001"
 NAME = "probabilities-as-logits"
