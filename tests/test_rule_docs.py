@@ -69,3 +69,25 @@ def test_readme_rules_table_matches_the_catalogue() -> None:
         (r.code, r.name, r.summary, "sometimes" if r.fix_availability == "sometimes" else "")
         for r in ALL_RULES
     ]
+
+
+def test_numbers_quoted_in_the_rule_docs_are_right() -> None:
+    import math
+
+    import torch
+
+    def floor(classes: int) -> float:
+        return math.log(1 + (classes - 1) / math.e)
+
+    assert f"{floor(2):.3f}" == "0.313" and f"{floor(21):.2f}" == "2.12"
+    assert f"{math.log(1 + math.exp(-1)):.3f}" == "0.313"
+    # softmax into cross_entropy: never below the floor, at most one nat above it (C=21, extreme logits).
+    logits = torch.tensor([[30.0] + [0.0] * 20, [-30.0] + [0.0] * 20, [0.0] * 21])
+    target = torch.zeros(3, dtype=torch.long)
+    losses = torch.nn.functional.cross_entropy(torch.softmax(logits, 1), target, reduction="none")
+    assert losses.min().item() >= floor(21) - 1e-6
+    assert losses.max().item() <= math.log(20 + math.e) + 1e-6
+    # float32 softmax rounds a class about 104 below the largest logit to exactly 0, and log(0) = -inf.
+    probabilities = torch.softmax(torch.tensor([0.0, -104.0]), 0)
+    assert probabilities[1].item() == 0.0 and torch.log(probabilities)[1].item() == -math.inf
+    assert torch.softmax(torch.tensor([0.0, -100.0]), 0)[1].item() > 0.0
