@@ -1,0 +1,71 @@
+"""Known limitations of torch's own cross-entropy, pinned as non-strict xfails.
+
+Each states the correct behaviour and fails on torch 2.13 for the cited upstream issue; when PyTorch
+fixes one, the test turns XPASS, which is the signal to drop the xfail. They run torch's function
+(whatever ``--ce-impl`` says): they document torch, not the implementation under test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from seglint import invariants as inv
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="pytorch #85791, #61523: float16 cross-entropy reductions accumulate in float16 and "
+    "overflow to inf once the summed loss passes 65504 (NaN mean once the pixel count does)",
+)
+def test_float16_mean_is_finite_for_a_large_map():
+    """A 200x200 map at a loss of about 3.5 per pixel: every per-pixel loss is finite, so the mean must be."""
+    gen = torch.Generator().manual_seed(0)
+    logits = (torch.randn(1, 21, 200, 200, generator=gen, dtype=torch.float64) * 2.0).to(torch.float16)
+    target = torch.randint(0, 21, (1, 200, 200), generator=gen)
+    problem = inv.Case(logits=logits, target=target, reduction="mean")
+    assert bool(torch.isfinite(F.cross_entropy(logits, target, reduction="none")).all())
+    inv.check_mean_within_pixel_range(F.cross_entropy, problem)
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="pytorch #134767: a negative label_smoothing is silently treated as 0 instead of rejected",
+)
+def test_negative_label_smoothing_is_rejected():
+    logits = torch.zeros(2, 3)
+    target = torch.tensor([0, 1])
+    with pytest.raises((ValueError, RuntimeError)):
+        F.cross_entropy(logits, target, label_smoothing=-0.1)
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="pytorch #11551: a row of all -inf logits at an ignored pixel gives a NaN gradient",
+)
+def test_ignored_all_minus_inf_row_has_zero_gradient():
+    logits = torch.zeros(3, 4)
+    logits[1] = -math.inf
+    logits.requires_grad_(True)
+    target = torch.tensor([0, -100, 2])
+    F.cross_entropy(logits, target).backward()
+    assert bool(torch.isfinite(logits.grad).all()), logits.grad
+    assert bool((logits.grad[1] == 0).all())
+
+
+@pytest.mark.xfail(
+    strict=False,
+    raises=RuntimeError,
+    reason="pytorch #175084: nll_loss backward raises 'grad_input must be contiguous' for a "
+    "non-contiguous 4D log-probability input",
+)
+def test_nll_loss_backward_on_non_contiguous_4d_input():
+    z = torch.randn(2, 4, 5, 3, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    log_probs = torch.log_softmax(z, dim=-1).permute(0, 3, 1, 2)  # (N, C, H, W), not contiguous
+    target = torch.zeros(2, 4, 5, dtype=torch.int64)
+    loss = F.nll_loss(log_probs, target)
+    loss.backward()
+    assert z.grad is not None and bool(torch.isfinite(z.grad).all())

@@ -1,0 +1,309 @@
+"""Shared machinery of the check functions: calling the implementation, the float64 definition of
+cross-entropy, and assertions that report the measured and the allowed error.
+
+Nothing here calls ``torch.nn.functional.cross_entropy`` or ``nll_loss``: the expected values are
+computed from the mathematical definition in float64 with ``torch.logsumexp``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from seglint import tolerances
+
+Impl = Callable[..., torch.Tensor]
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """The arguments of one cross-entropy call (the fields of ``strategies.CrossEntropyProblem``)."""
+
+    logits: torch.Tensor
+    target: torch.Tensor
+    weight: torch.Tensor | None = None
+    ignore_index: int = -100
+    reduction: str = "mean"
+    label_smoothing: float = 0.0
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.logits.shape[1]) if self.logits.dim() >= 2 else int(self.logits.shape[0])
+
+    @property
+    def target_kind(self) -> str:
+        return "probability" if self.target.is_floating_point() else "index"
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.logits.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.logits.device
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "weight": self.weight,
+            "ignore_index": self.ignore_index,
+            "reduction": self.reduction,
+            "label_smoothing": self.label_smoothing,
+        }
+
+    def replace(self, **changes: Any) -> Case:
+        return dataclasses.replace(self, **changes)
+
+
+def as_case(problem: Any) -> Case:
+    """Read any problem-like object (``CrossEntropyProblem``, :class:`Case`) into a :class:`Case`."""
+    if isinstance(problem, Case):
+        return problem
+    return Case(
+        logits=problem.logits,
+        target=problem.target,
+        weight=getattr(problem, "weight", None),
+        ignore_index=int(getattr(problem, "ignore_index", -100)),
+        reduction=str(getattr(problem, "reduction", "mean")),
+        label_smoothing=float(getattr(problem, "label_smoothing", 0.0)),
+    )
+
+
+def call(impl: Impl, case: Case, **changes: Any) -> torch.Tensor:
+    """Call ``impl`` with ``case``'s arguments (``changes`` override them), all options as keywords."""
+    if changes:
+        case = case.replace(**changes)
+    return impl(case.logits, case.target, **case.kwargs())
+
+
+def cast(case: Case, dtype: torch.dtype) -> Case:
+    """``case`` with its floating tensors (logits, weight, probability target) rounded to ``dtype``."""
+    target = case.target.to(dtype) if case.target.is_floating_point() else case.target
+    weight = None if case.weight is None else case.weight.to(dtype)
+    return case.replace(logits=case.logits.to(dtype), target=target, weight=weight)
+
+
+def to_device(case: Case, device: Any) -> Case:
+    weight = None if case.weight is None else case.weight.to(device)
+    return case.replace(logits=case.logits.to(device), target=case.target.to(device), weight=weight)
+
+
+def class_last(x: torch.Tensor) -> torch.Tensor:
+    """(N, C, d..) -> (N, d.., C); (N, C) and (C,) unchanged."""
+    return x.movedim(1, -1) if x.dim() >= 3 else x
+
+
+def class_first(x: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`class_last`."""
+    return x.movedim(-1, 1) if x.dim() >= 3 else x
+
+
+def pixel_shape(case: Case) -> tuple[int, ...]:
+    shape = tuple(case.logits.shape)
+    if len(shape) == 1:
+        return ()
+    return shape[:1] + shape[2:]
+
+
+def kept_mask(case: Case) -> torch.Tensor:
+    """Boolean map of the pixels that count (all of them for probability targets)."""
+    if case.target_kind == "probability":
+        return torch.ones(pixel_shape(case), dtype=torch.bool, device=case.target.device)
+    return case.target != case.ignore_index
+
+
+def one_hot(target: torch.Tensor, num_classes: int, *, dtype: torch.dtype, ignore_index: int) -> torch.Tensor:
+    """Class-first one-hot map of an index target; ignored pixels get an all-zero row."""
+    kept = target != ignore_index
+    safe = torch.where(kept, target, torch.zeros_like(target))
+    onehot = torch.nn.functional.one_hot(safe, num_classes).to(dtype) * kept.unsqueeze(-1).to(dtype)
+    return class_first(onehot) if target.dim() >= 1 else onehot
+
+
+@dataclasses.dataclass(frozen=True)
+class Definition:
+    """Cross-entropy of one case, from the definition, in float64 on the CPU.
+
+    ``effective_target`` is ``t = w * ((1 - eps) q + eps / C)`` (class-last, zero at ignored pixels),
+    so that the per-pixel loss is ``-sum_c t_c log p_c`` and its gradient ``mass * p - t``.
+    """
+
+    per_pixel: torch.Tensor
+    mass: torch.Tensor
+    max_abs_logit: torch.Tensor
+    kept: torch.Tensor
+    probs: torch.Tensor
+    log_probs: torch.Tensor
+    effective_target: torch.Tensor
+    denominator: float
+    reduction: str
+
+    @property
+    def value(self) -> torch.Tensor:
+        return reduce(self.per_pixel, self.reduction, self.denominator)
+
+    @property
+    def num_pixels(self) -> int:
+        return self.per_pixel.numel()
+
+
+def reduce(per_pixel: torch.Tensor, reduction: str, denominator: float) -> torch.Tensor:
+    if reduction == "none":
+        return per_pixel
+    total = per_pixel.sum()
+    if reduction == "sum":
+        return total
+    if reduction == "mean":
+        return total / denominator if denominator != 0 else torch.tensor(math.nan, dtype=total.dtype)
+    raise ValueError(f"unknown reduction {reduction!r}; available: {', '.join(REDUCTIONS)}")
+
+
+def definition(case: Case) -> Definition:
+    """Evaluate ``case`` from the definition of cross-entropy, in float64 (never via torch's losses).
+
+    ``l_i = -sum_c w_c q_ic log softmax(z_i)_c`` with ``q = (1 - eps) onehot(y) + eps / C`` for an
+    index target (zero at ignored pixels) or ``q = (1 - eps) target + eps / C`` for a probability
+    target; ``mean`` divides by ``sum_kept w_{y_i}`` (index) or by the pixel count (probability).
+    """
+    z = class_last(case.logits.detach().to("cpu", torch.float64))
+    num_classes = z.shape[-1]
+    # Shift by the max first, so that log p keeps its relative accuracy for logits of any size.
+    shifted = z - z.amax(dim=-1, keepdim=True)
+    log_probs = shifted - torch.logsumexp(shifted, dim=-1, keepdim=True)
+    probs = torch.exp(log_probs)
+    w = (
+        torch.ones(num_classes, dtype=torch.float64)
+        if case.weight is None
+        else case.weight.detach().to("cpu", torch.float64)
+    )
+    eps = float(case.label_smoothing)
+    target = case.target.detach().cpu()
+    if case.target_kind == "index":
+        kept = target != case.ignore_index
+        safe = torch.where(kept, target, torch.zeros_like(target))
+        q = torch.nn.functional.one_hot(safe, num_classes).to(torch.float64)
+        q = (1.0 - eps) * q + eps / num_classes
+        q = q * kept.unsqueeze(-1).to(torch.float64)
+        denominator = float((w[safe] * kept.to(torch.float64)).sum())
+    else:
+        kept = torch.ones(z.shape[:-1], dtype=torch.bool)
+        q = (1.0 - eps) * class_last(target.to(torch.float64)) + eps / num_classes
+        denominator = float(kept.numel())
+    t = q * w
+    # 0 * log p is 0 even where p underflows to 0 (log p = -inf cannot happen for finite logits).
+    per_pixel = -(t * log_probs).sum(dim=-1)
+    per_pixel = torch.where(kept, per_pixel, torch.zeros_like(per_pixel))
+    return Definition(
+        per_pixel=per_pixel,
+        mass=t.sum(dim=-1),
+        max_abs_logit=torch.where(kept, z.abs().amax(dim=-1), torch.zeros_like(per_pixel)),
+        kept=kept,
+        probs=probs,
+        log_probs=log_probs,
+        effective_target=t,
+        denominator=denominator,
+        reduction=case.reduction,
+    )
+
+
+def allowed_error(
+    defn: Definition,
+    *,
+    rtol: float,
+    atol: float,
+    reduction_rtol: float = 0.0,
+    logit_atol: float = 0.0,
+    per_pixel: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Allowed |error| of a result with ``defn``'s reduction.
+
+    Each pixel may be off by ``rtol |l_i| + (atol + logit_atol * max_c |z_ic|) * mass_i``
+    (``mass_i = sum_c t_ic``, the pixel's weight); a ``sum`` adds those up plus
+    ``reduction_rtol |sum|`` for its own rounding, and a ``mean`` divides that by its denominator.
+    """
+    values = defn.per_pixel if per_pixel is None else per_pixel
+    pixel = rtol * values.abs() + (atol + logit_atol * defn.max_abs_logit) * defn.mass
+    if defn.reduction == "none":
+        return pixel
+    total = pixel.sum() + reduction_rtol * values.sum().abs()
+    if defn.reduction == "sum":
+        return total
+    return total / defn.denominator if defn.denominator != 0 else torch.tensor(math.inf, dtype=torch.float64)
+
+
+def require_tensor(out: Any, what: str) -> torch.Tensor:
+    """``out`` itself, or ``AssertionError`` (a failed check, not a usage error) if it is no tensor."""
+    if not isinstance(out, torch.Tensor):
+        raise AssertionError(f"{what}: the implementation returned {type(out).__name__}, not a tensor")  # noqa: TRY004
+    return out
+
+
+def _fmt_index(flat: int, shape: tuple[int, ...]) -> str:
+    if not shape:
+        return "()"
+    idx = []
+    for size in reversed(shape):
+        idx.append(flat % size)
+        flat //= size
+    return str(tuple(reversed(idx)))
+
+
+def assert_close(
+    actual: torch.Tensor,
+    expected: torch.Tensor,
+    allowed: torch.Tensor | float,
+    *,
+    what: str,
+) -> None:
+    """Raise ``AssertionError`` unless ``|actual - expected| <= allowed`` element-wise.
+
+    NaN is expected exactly where ``expected`` is NaN; shapes must match exactly.
+    """
+    a = require_tensor(actual, what)
+    a = a.detach().to("cpu", torch.float64)
+    e = torch.as_tensor(expected).detach().to("cpu", torch.float64)
+    if tuple(a.shape) != tuple(e.shape):
+        raise AssertionError(f"{what}: output shape {tuple(a.shape)} != expected shape {tuple(e.shape)}")
+    tol = torch.as_tensor(allowed, dtype=torch.float64).expand_as(e)
+    e_nan = torch.isnan(e)
+    a_nan = torch.isnan(a)
+    bad_nan = e_nan != a_nan
+    err = torch.where(e_nan | a_nan, torch.zeros_like(a), (a - e).abs())
+    # inf - inf is nan: equal infinities are fine, anything else non-finite is a failure.
+    err = torch.where(torch.isnan(err), torch.full_like(err, math.inf), err)
+    same_inf = torch.isinf(a) & torch.isinf(e) & (a == e)
+    err = torch.where(same_inf, torch.zeros_like(err), err)
+    over = (err > tol) | bad_nan
+    if bool(over.any()):
+        excess = torch.where(bad_nan, torch.full_like(err, math.inf), err - tol)
+        excess = torch.where(over, excess, torch.full_like(err, -math.inf))
+        flat = int(excess.reshape(-1).argmax())
+        shape = tuple(e.shape)
+        av = float(a.reshape(-1)[flat])
+        ev = float(e.reshape(-1)[flat])
+        er = float(err.reshape(-1)[flat]) if not bool(bad_nan.reshape(-1)[flat]) else math.nan
+        tl = float(tol.reshape(-1)[flat])
+        n_bad = int(over.sum())
+        where = f" at {_fmt_index(flat, shape)}" if shape else ""
+        raise AssertionError(
+            f"{what}: |error| {er:.3g}{where} exceeds the allowed {tl:.3g} "
+            f"(actual {av!r}, expected {ev!r}; {n_bad} of {max(1, e.numel())} elements out of tolerance)"
+        )
+
+
+def describe(case: Case) -> str:
+    weight = "none" if case.weight is None else "w"
+    return (
+        f"{case.target_kind} target, logits {tuple(case.logits.shape)} {str(case.dtype).replace('torch.', '')} "
+        f"on {case.device}, reduction={case.reduction!r}, weight={weight}, "
+        f"ignore_index={case.ignore_index}, label_smoothing={case.label_smoothing}"
+    )
+
+
+def eps_of(dtype: torch.dtype) -> float:
+    return tolerances.eps(dtype)
