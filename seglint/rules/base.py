@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from seglint.analysis.catalogue import short_name
-from seglint.analysis.facts import ModuleFacts, Origin
-from seglint.diagnostics import Diagnostic, RelatedLocation, Span
+from seglint.analysis.facts import ModuleFacts, Origin, Rewrite
+from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix, RelatedLocation, Span
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,32 @@ def related_locations(path: str, call: Span, origins: tuple[Origin, ...]) -> tup
 
 def loss_name(qualified: str) -> str:
     return short_name(qualified)
+
+
+def rewrite_fix(title: str, applicability: Applicability, rewrite: Rewrite | None) -> Fix | None:
+    """A one-edit fix from a rewrite the analysis prepared, if it prepared one."""
+    return None if rewrite is None else Fix(title, applicability, (Edit(rewrite.span, rewrite.content),))
+
+
+def finding(
+    facts: ModuleFacts,
+    call: Span,
+    origins: tuple[Origin, ...],
+    *,
+    code: str,
+    name: str,
+    severity: str,
+    message: str,
+    fix: Fix | None = None,
+) -> Diagnostic:
+    """A finding at ``call`` whose evidence is ``origins`` (shown as related locations)."""
+    return Diagnostic(
+        path=facts.path,
+        span=call,
+        code=code,
+        name=name,
+        message=message,
+        severity=severity,
+        fix=fix,
+        related=related_locations(facts.path, call, origins),
+    )

@@ -46,8 +46,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from seglint.analysis.facts import ModuleFacts
-from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from seglint.rules.base import Rule, describe_origins, related_locations
+from seglint.diagnostics import Applicability, Diagnostic
+from seglint.rules.base import Rule, describe_origins, finding, rewrite_fix
 
 CODE = "SEG005"
 NAME = "log-of-softmax"
@@ -55,22 +55,15 @@ NAME = "log-of-softmax"
 
 def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
     for fact in facts.logs_of_softmax:
-        fix = None
-        if fact.to_log_softmax is not None:
-            fix = Fix(
-                "Use `log_softmax`",
-                Applicability.UNSAFE,
-                (Edit(fact.to_log_softmax.span, fact.to_log_softmax.content),),
-            )
-        yield Diagnostic(
-            path=facts.path,
-            span=fact.call,
+        yield finding(
+            facts,
+            fact.call,
+            fact.origins,
             code=CODE,
             name=NAME,
-            message=f"`log` of {describe_origins(fact.origins)} is numerically unstable; use `log_softmax`",
             severity="warning",
-            fix=fix,
-            related=related_locations(facts.path, fact.call, fact.origins),
+            message=f"`log` of {describe_origins(fact.origins)} is numerically unstable; use `log_softmax`",
+            fix=rewrite_fix("Use `log_softmax`", Applicability.UNSAFE, fact.to_log_softmax),
         )
 
 

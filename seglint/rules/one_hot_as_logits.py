@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from seglint.analysis.catalogue import Expects, Kind
 from seglint.analysis.facts import ModuleFacts
 from seglint.diagnostics import Diagnostic
-from seglint.rules.base import Rule, describe_origins, loss_name, related_locations
+from seglint.rules.base import Rule, describe_origins, finding, loss_name
 
 CODE = "SEG002"
 NAME = "one-hot-as-logits"
@@ -52,22 +52,21 @@ NAME = "one-hot-as-logits"
 
 def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
     for fact in facts.loss_inputs:
-        if fact.expects not in (Expects.LOGITS, Expects.BINARY_LOGITS):
-            continue
         origins = tuple(o for o in fact.origins if o.kind is Kind.ONE_HOT)
-        if origins:
-            yield Diagnostic(
-                path=facts.path,
-                span=fact.call,
-                code=CODE,
-                name=NAME,
-                message=(
-                    f"`{loss_name(fact.loss)}` expects logits but receives a one-hot tensor from "
-                    f"{describe_origins(origins)}"
-                ),
-                severity="error",
-                related=related_locations(facts.path, fact.call, origins),
-            )
+        if fact.expects not in (Expects.LOGITS, Expects.BINARY_LOGITS) or not origins:
+            continue
+        yield finding(
+            facts,
+            fact.call,
+            origins,
+            code=CODE,
+            name=NAME,
+            severity="error",
+            message=(
+                f"`{loss_name(fact.loss)}` expects logits but receives a one-hot tensor from "
+                f"{describe_origins(origins)}"
+            ),
+        )
 
 
 RULE = Rule(

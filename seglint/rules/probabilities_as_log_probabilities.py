@@ -43,8 +43,8 @@ from collections.abc import Iterator
 
 from seglint.analysis.catalogue import Expects, Kind
 from seglint.analysis.facts import ModuleFacts
-from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from seglint.rules.base import Rule, describe_origins, loss_name, related_locations
+from seglint.diagnostics import Applicability, Diagnostic
+from seglint.rules.base import Rule, describe_origins, finding, loss_name, rewrite_fix
 
 CODE = "SEG003"
 NAME = "probabilities-as-log-probabilities"
@@ -52,30 +52,24 @@ NAME = "probabilities-as-log-probabilities"
 
 def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
     for fact in facts.loss_inputs:
-        if fact.expects is not Expects.LOG_PROBABILITIES:
-            continue
         origins = tuple(o for o in fact.origins if o.kind is Kind.PROBABILITIES)
-        if not origins:
+        if fact.expects is not Expects.LOG_PROBABILITIES or not origins:
             continue
-        fix = None
-        if fact.to_log_softmax is not None and len(fact.origins) == 1:
-            fix = Fix(
-                "Use `log_softmax`",
-                Applicability.UNSAFE,
-                (Edit(fact.to_log_softmax.span, fact.to_log_softmax.content),),
-            )
-        yield Diagnostic(
-            path=facts.path,
-            span=fact.call,
+        direct = len(fact.origins) == 1
+        yield finding(
+            facts,
+            fact.call,
+            origins,
             code=CODE,
             name=NAME,
+            severity="error",
             message=(
                 f"`{loss_name(fact.loss)}` expects log-probabilities but receives probabilities from "
                 f"{describe_origins(origins)}"
             ),
-            severity="error",
-            fix=fix,
-            related=related_locations(facts.path, fact.call, origins),
+            fix=rewrite_fix(
+                "Use `log_softmax`", Applicability.UNSAFE, fact.to_log_softmax if direct else None
+            ),
         )
 
 

@@ -47,8 +47,8 @@ from collections.abc import Iterator
 
 from seglint.analysis.catalogue import Expects, Kind
 from seglint.analysis.facts import ModuleFacts
-from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from seglint.rules.base import Rule, describe_origins, loss_name, related_locations
+from seglint.diagnostics import Applicability, Diagnostic
+from seglint.rules.base import Rule, describe_origins, finding, loss_name, rewrite_fix
 
 CODE = "SEG001"
 NAME = "probabilities-as-logits"
@@ -56,30 +56,24 @@ NAME = "probabilities-as-logits"
 
 def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
     for fact in facts.loss_inputs:
-        if fact.expects not in (Expects.LOGITS, Expects.BINARY_LOGITS):
-            continue
         origins = tuple(o for o in fact.origins if o.kind is Kind.PROBABILITIES)
-        if not origins:
+        if fact.expects not in (Expects.LOGITS, Expects.BINARY_LOGITS) or not origins:
             continue
-        fix = None
-        if fact.unwrap is not None and len(fact.origins) == 1:
-            fix = Fix(
-                "Pass the logits directly",
-                Applicability.UNSAFE,
-                (Edit(fact.unwrap.span, fact.unwrap.content),),
-            )
-        yield Diagnostic(
-            path=facts.path,
-            span=fact.call,
+        direct = len(fact.origins) == 1
+        yield finding(
+            facts,
+            fact.call,
+            origins,
             code=CODE,
             name=NAME,
+            severity="error",
             message=(
                 f"`{loss_name(fact.loss)}` expects logits but receives probabilities from "
                 f"{describe_origins(origins)}"
             ),
-            severity="error",
-            fix=fix,
-            related=related_locations(facts.path, fact.call, origins),
+            fix=rewrite_fix(
+                "Pass the logits directly", Applicability.UNSAFE, fact.unwrap if direct else None
+            ),
         )
 
 

@@ -42,8 +42,8 @@ from collections.abc import Iterator
 
 from seglint.analysis.catalogue import CROSS_ENTROPY_LOSSES, Kind
 from seglint.analysis.facts import ModuleFacts
-from seglint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from seglint.rules.base import Rule, describe_origins, loss_name, related_locations
+from seglint.diagnostics import Applicability, Diagnostic
+from seglint.rules.base import Rule, describe_origins, finding, loss_name, rewrite_fix
 
 CODE = "SEG004"
 NAME = "redundant-log-softmax"
@@ -52,35 +52,31 @@ _LOG_SOFTMAX_PRODUCERS = frozenset({"log_softmax", "nn.LogSoftmax"})
 
 def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
     for fact in facts.loss_inputs:
-        if fact.loss not in CROSS_ENTROPY_LOSSES:
-            continue
         origins = tuple(
             o
             for o in fact.origins
             if o.kind is Kind.LOG_PROBABILITIES and o.producer in _LOG_SOFTMAX_PRODUCERS
         )
-        if not origins:
+        if fact.loss not in CROSS_ENTROPY_LOSSES or not origins:
             continue
-        fix = None
-        if fact.unwrap is not None and len(fact.origins) == 1:
-            safe = fact.producer_dim in ("1", "dim=1")
-            fix = Fix(
-                "Remove the redundant `log_softmax`",
-                Applicability.SAFE if safe else Applicability.UNSAFE,
-                (Edit(fact.unwrap.span, fact.unwrap.content),),
-            )
-        yield Diagnostic(
-            path=facts.path,
-            span=fact.call,
+        # log_softmax is idempotent over the class dimension only.
+        safe = fact.producer_dim in ("1", "dim=1")
+        yield finding(
+            facts,
+            fact.call,
+            origins,
             code=CODE,
             name=NAME,
+            severity="warning",
             message=(
                 f"`{loss_name(fact.loss)}` applies `log_softmax` itself; the {describe_origins(origins)} "
                 "before it is redundant"
             ),
-            severity="warning",
-            fix=fix,
-            related=related_locations(facts.path, fact.call, origins),
+            fix=rewrite_fix(
+                "Remove the redundant `log_softmax`",
+                Applicability.SAFE if safe else Applicability.UNSAFE,
+                fact.unwrap if len(fact.origins) == 1 else None,
+            ),
         )
 
 
