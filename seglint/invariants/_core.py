@@ -15,53 +15,19 @@ from typing import Any
 import torch
 
 from seglint import tolerances
+from seglint.problems import CrossEntropyProblem
 
 Impl = Callable[..., torch.Tensor]
 
 REDUCTIONS = ("none", "mean", "sum")
 
 
-@dataclasses.dataclass(frozen=True)
-class Case:
-    """The arguments of one cross-entropy call (the fields of ``strategies.CrossEntropyProblem``)."""
-
-    logits: torch.Tensor
-    target: torch.Tensor
-    weight: torch.Tensor | None = None
-    ignore_index: int = -100
-    reduction: str = "mean"
-    label_smoothing: float = 0.0
-
-    @property
-    def num_classes(self) -> int:
-        return int(self.logits.shape[1]) if self.logits.dim() >= 2 else int(self.logits.shape[0])
-
-    @property
-    def target_kind(self) -> str:
-        return "probability" if self.target.is_floating_point() else "index"
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.logits.dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self.logits.device
-
-    def kwargs(self) -> dict[str, Any]:
-        return {
-            "weight": self.weight,
-            "ignore_index": self.ignore_index,
-            "reduction": self.reduction,
-            "label_smoothing": self.label_smoothing,
-        }
-
-    def replace(self, **changes: Any) -> Case:
-        return dataclasses.replace(self, **changes)
+# The checks take any problem-like object; they work on this one type.
+Case = CrossEntropyProblem
 
 
 def as_case(problem: Any) -> Case:
-    """Read any problem-like object (``CrossEntropyProblem``, :class:`Case`) into a :class:`Case`."""
+    """Read any problem-like object (a ``CrossEntropyProblem`` or anything with its fields) into one."""
     if isinstance(problem, Case):
         return problem
     return Case(
