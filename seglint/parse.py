@@ -1,10 +1,11 @@
 """Parse only what can hold a finding: the top-level blocks that mention a trigger word, plus imports.
 
 libcst parses about 20 times slower than Python's own parser, and large files (a transformers
-modeling file, a test-suite module) hold their losses in one or two classes, often in one method.
-So a large file is first split with ``ast`` (exact line ranges, C speed) into top-level statements,
-and the methods of the classes that are kept. What cannot matter is blanked out, line for line, with
-a comment marking where it was, so every position in what libcst parses is the file's own. A blanked
+modeling file, a test-suite module) hold their losses in one or two classes. So a file is first split
+with ``ast`` (exact line ranges, C speed) into top-level statements. What cannot matter is blanked out,
+line for line, with a comment marking where it was, so every position in what libcst parses is the
+file's own. (Methods of a kept class are never blanked: a loss object reaches a method through
+``self`` in too many ways for text to tell.) A blanked
 block stays available: the names it binds are looked up, and the block parsed, only if a value from it
 reaches a loss (see ``MaskedChunk``).
 """
@@ -23,7 +24,6 @@ PARTIAL_PARSE_MIN_BYTES = 4_000
 # Left on the first line of a blanked block, so the interpreter binds its names at that point of the
 # module's flow (libcst keeps a comment with the statement that follows it, or in a footer).
 MASK_COMMENT = "# seglint:masked-block "
-_MASKED_CLASS = "class _seglint_masked:\n"
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,10 @@ class Chunk:
 
 @dataclass(frozen=True)
 class MaskedChunk:
-    """A blanked-out block: the names it binds and its text, padded so positions stay the file's own.
-
-    A method is padded inside a one-line class header (``in_class``), so it parses at its own column.
-    """
+    """A blanked-out block: the names it binds and its text, padded so positions stay the file's own."""
 
     names: frozenset[str]
     padded_text: str
-    in_class: bool = False
 
     def parse(self) -> cst.Module | None:
         try:
@@ -76,27 +72,19 @@ def parse(
     if chunks is None:
         return ParsedSource(cst.parse_module(source))
     lines = source.splitlines(keepends=True)
-    kept, words = select_chunks(lines, chunks, triggered)
+    kept, _ = select_chunks(lines, chunks, triggered)
     masked_lines = list(lines)
     masked: list[MaskedChunk] = []
 
-    def mask(first: int, last: int, names: frozenset[str], indent: str = "") -> None:
-        text = "".join(lines[first - 1 : last])
-        for number in range(first - 1, last):
-            masked_lines[number] = _line_ending(lines[number])
-        masked_lines[first - 1] = f"{indent}{MASK_COMMENT}{len(masked)}" + _line_ending(lines[first - 1])
-        if indent:
-            masked.append(MaskedChunk(names, "\n" * (first - 2) + _MASKED_CLASS + text, in_class=True))
-        else:
-            masked.append(MaskedChunk(names, "\n" * (first - 1) + text))
-
     for index, chunk in enumerate(chunks):
-        if index not in kept:
-            mask(chunk.first_line, chunk.last_line, chunk.names)
-        elif isinstance(chunk.node, ast.ClassDef) and triggered is not None:
-            for first, last, name in maskable_methods(chunk.node, lines, triggered, words):
-                indent = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
-                mask(first, last, frozenset({name}), indent)
+        if index in kept:
+            continue
+        text = "".join(lines[chunk.first_line - 1 : chunk.last_line])
+        for number in range(chunk.first_line - 1, chunk.last_line):
+            masked_lines[number] = _line_ending(lines[number])
+        ending = _line_ending(lines[chunk.first_line - 1])
+        masked_lines[chunk.first_line - 1] = f"{MASK_COMMENT}{len(masked)}{ending}"
+        masked.append(MaskedChunk(chunk.names, "\n" * (chunk.first_line - 1) + text))
     if not masked:
         return ParsedSource(cst.parse_module(source))
     return ParsedSource(cst.parse_module("".join(masked_lines)), tuple(masked))
@@ -146,57 +134,36 @@ def select_chunks(
     changed = True
     while changed:
         changed = False
+        kept_classes = {
+            chunk.node.name
+            for index, chunk in enumerate(chunks)
+            if index in kept and isinstance(chunk.node, ast.ClassDef)
+        }
         for index, chunk in enumerate(chunks):
-            if index not in kept and _mentions(texts[index], words):
+            if index in kept:
+                continue
+            # A subclass of a kept class inherits the loss objects its methods may call through ``self``.
+            if _mentions(texts[index], words) or _derives_from(chunk, kept_classes):
                 kept.add(index)
                 words |= _closure_names(chunk)
                 changed = True
     return kept, frozenset(words)
 
 
+def _derives_from(chunk: Chunk, classes: set[str]) -> bool:
+    if not isinstance(chunk.node, ast.ClassDef) or not classes:
+        return False
+    return any(
+        isinstance(node, ast.Name) and node.id in classes
+        for base in chunk.node.bases
+        for node in ast.walk(base)
+    )
+
+
 def _closure_names(chunk: Chunk) -> frozenset[str]:
     """The names whose users must stay visible: aliases of losses and loss helpers (whose callers decide
     a finding). A class is reached through its instances' summaries, which are parsed on demand."""
     return frozenset() if isinstance(chunk.node, ast.ClassDef) else chunk.names
-
-
-def maskable_methods(
-    node: ast.ClassDef, lines: list[str], triggered: Callable[[str], bool], words: frozenset[str]
-) -> list[tuple[int, int, str]]:
-    """Methods of a kept class that cannot matter: untriggered, naming no kept block's name, and
-    assigning no attribute of their instance (those feed every other method's ``self.x``)."""
-    found = []
-    statements = node.body
-    if statements and statements[0].lineno == node.lineno:
-        return []  # ``class A: def f(self): ...`` on one line
-    ranges = [_line_range(statement) for statement in statements]
-    # Attributes that hold a loss (``self.criterion = nn.CrossEntropyLoss()``, ``loss = ...`` in the
-    # class body): a method that uses one can hold a finding without naming any loss itself.
-    class_words = set(words)
-    for statement in statements:
-        for target, assignment in _attribute_assignments(statement):
-            text = code_text(lines, assignment.lineno, assignment.end_lineno or assignment.lineno)
-            if triggered(text) or _mentions(text, words):
-                class_words.add(target)
-    for position, statement in enumerate(statements):
-        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        first, last = ranges[position]
-        shares_a_line = (position > 0 and ranges[position - 1][1] >= first) or (
-            position + 1 < len(ranges) and ranges[position + 1][0] <= last
-        )
-        text = code_text(lines, first, last)
-        if (
-            shares_a_line
-            or triggered(text)
-            or _mentions(text, class_words)
-            or _assigns_attributes(statement, text)
-        ):
-            continue
-        found.append((first, last, statement.name))
-    if len(found) == len(statements):
-        found.pop()  # a class body cannot be empty
-    return found
 
 
 # String literals and comments: a loss named there is not a call of it.
@@ -218,43 +185,6 @@ def _mentions(text: str, words: Iterable[str]) -> bool:
     """Whether ``text`` uses one of ``words`` as a name or an attribute (not as part of a longer name)."""
     present = [word for word in words if word in text]
     return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) for word in present)
-
-
-def _attribute_assignments(statement: ast.stmt) -> Iterator[tuple[str, ast.stmt]]:
-    """(name, assignment) for class-level names and the instance attributes a method assigns."""
-    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
-        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        for target in targets:
-            for node in ast.walk(target):
-                if isinstance(node, ast.Name):
-                    yield node.id, statement
-    elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        arguments = [*statement.args.posonlyargs, *statement.args.args]
-        if not arguments:
-            return
-        instance = arguments[0].arg
-        for node in ast.walk(statement):
-            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    for inner in ast.walk(target):
-                        if (
-                            isinstance(inner, ast.Attribute)
-                            and isinstance(inner.value, ast.Name)
-                            and inner.value.id == instance
-                        ):
-                            yield inner.attr, node
-
-
-def _assigns_attributes(method: ast.FunctionDef | ast.AsyncFunctionDef, text: str) -> bool:
-    arguments = [*method.args.posonlyargs, *method.args.args]
-    if not arguments:
-        return "setattr" in text
-    instance = re.escape(arguments[0].arg)
-    return (
-        "setattr" in text
-        or re.search(rf"\b{instance}\.\w+\s*(?:[-+*/@%|&^]|//|\*\*|>>|<<)?=(?!=)", text) is not None
-    )
 
 
 def _line_range(statement: ast.stmt) -> tuple[int, int]:

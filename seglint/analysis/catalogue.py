@@ -105,6 +105,23 @@ PRESERVING_METHODS = frozenset(
         "detach_",
     }
 )
+# Methods of an nn.Module that return the module itself.
+MODULE_SELF_METHODS = frozenset(
+    {
+        "to",
+        "cuda",
+        "cpu",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "train",
+        "eval",
+        "requires_grad_",
+        "type",
+        "apply",
+    }
+)
 PRESERVING_FUNCTIONS = frozenset(
     {
         "torch.flatten",

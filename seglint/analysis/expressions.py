@@ -28,10 +28,12 @@ from seglint.analysis.values import (
     TensorOf,
     Value,
     is_tensor_like,
+    resolved,
     tensor_part,
 )
 
 SOFTMAX_PRODUCERS = frozenset({"softmax", "nn.Softmax", "nn.Softmax2d"})
+_MODULE_OBJECTS = (InstanceOf, SequentialOf, ProducerObject, LossObject, Pending)
 # Attribute reads that keep a tensor's values (``probs.T``).
 _PRESERVING_ATTRIBUTES = frozenset({"T", "mT", "data"})
 _SEQUENTIAL = "torch.nn.Sequential"
@@ -148,7 +150,13 @@ class ExpressionInterpreter(StatementInterpreter):
         value = self._eval(node.value, env)
         for element in node.slice:
             self._eval_slice(element, env)
-        return tensor_part(value)
+        # ``probs[:, 1]`` keeps the kind; ``seq[0]`` of a not-yet-known value is a tensor only if it was one.
+        return frozenset(
+            Pending(lambda p=p: tensor_part(resolved(frozenset({p}))), from_masked=p.from_masked)
+            if isinstance(p, Pending)
+            else p
+            for p in tensor_part(value)
+        )
 
     def _eval_slice(self, element: cst.SubscriptElement, env: Env) -> None:
         inner = element.slice
@@ -161,7 +169,10 @@ class ExpressionInterpreter(StatementInterpreter):
 
     def _expr_IfExp(self, node: cst.IfExp, env: Env) -> Value:
         self._eval(node.test, env)
-        return self._eval(node.body, env) | self._eval(node.orelse, env)
+        taken_only = self._training_branch(node.test, env)
+        body = self._eval(node.body, env) if taken_only is not False else UNKNOWN
+        orelse = self._eval(node.orelse, env) if taken_only is not True else UNKNOWN
+        return body | orelse
 
     def _expr_NamedExpr(self, node: cst.NamedExpr, env: Env) -> Value:
         value = self._eval(node.value, env)
@@ -220,6 +231,8 @@ class ExpressionInterpreter(StatementInterpreter):
             result |= self._call_possibility(possibility, node, arguments, env)
         if method is not None and receiver and not is_tensor_like(receiver):
             self._grow_container(node, method, receiver, receiver_key, arguments, env)
+        if method in cat.MODULE_SELF_METHODS:  # ``model = UNet().to(device).train()`` is still the model
+            result |= {p for p in receiver if isinstance(p, _MODULE_OBJECTS)}
         if method is not None and is_tensor_like(receiver) and not _is_self(func, self):
             result |= self._call_tensor_method(method, func, node, receiver)  # type: ignore[arg-type]
         return frozenset(result)
@@ -386,6 +399,7 @@ class ExpressionInterpreter(StatementInterpreter):
         return UNKNOWN
 
     def _log_of(self, node: cst.Call, value: Value, operand: cst.BaseExpression | None) -> Value:
+        value = resolved(value)  # ``torch.log(model(x))``: logs are few, so resolving here is cheap
         softmax_made = frozenset(
             p for p in value if isinstance(p, TensorOf) and p.producer in SOFTMAX_PRODUCERS
         )

@@ -35,11 +35,13 @@ from seglint.analysis.values import (
     Env,
     FunctionRef,
     InstanceOf,
+    ListOf,
     LossObject,
     Param,
     Pending,
     Ref,
     TensorOf,
+    TrainingFlag,
     Value,
     resolved,
     tensor_part,
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
 # Methods that are not the training path: what they return never reaches a training loss.
 _NOT_TRAINING_METHODS = re.compile(r"(eval|evaluate|predict|inference|infer)(_\w*)?")
 _NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.set_grad_enabled"})
+_INPUT_KEYWORDS = frozenset({"input", "inputs", "y_pred"})
 
 
 @dataclass
@@ -85,7 +88,6 @@ class ClassInfo:
     enclosing: Scope
     bases: Value
     methods: dict[str, cst.FunctionDef]
-    masked_methods: dict[str, int] = field(default_factory=dict)  # name -> masked block index
     attributes: dict[str, Value] | None = None
 
 
@@ -119,6 +121,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         self.module = module
         self._masked = tuple(masked)
         self._forced: dict[int, dict[str, Value]] = {}
+        self._chunk_envs: dict[int, Env] = {}
         self._modules: list[cst.Module] = [module]
         self._module_positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
         self.path = path
@@ -136,7 +139,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._scope = Scope(local=frozenset(), outer=lambda name: UNKNOWN, is_module=True)
         self._functions: dict[cst.FunctionDef, FunctionInfo] = {}
         self._classes: dict[cst.ClassDef, ClassInfo] = {}
-        self._summaries: dict[tuple[cst.CSTNode, str], Value] = {}
+        self._summaries: dict[tuple[cst.CSTNode, cst.CSTNode | None], Value] = {}
         self._deferred: list[Callable[[], None]] = []
         self._param_sinks: list[_ParamSink] = []
         self._call_sites: dict[cst.FunctionDef, list[_CallSite]] = {}
@@ -190,15 +193,11 @@ class ModuleInterpreter(ExpressionInterpreter):
     def _bind_masked(self, lines: Sequence[cst.EmptyLine], env: Env) -> None:
         """A blanked-out block binds its names here, each to a value parsed only when needed."""
         for index in self._masked_blocks(lines):
-            if not self._masked[index].in_class:
-                for name in self._masked[index].names:
-                    env[name] = frozenset(
-                        {
-                            Pending(
-                                lambda i=index, n=name: self._force_chunk(i).get(n, UNKNOWN), from_masked=True
-                            )
-                        }
-                    )
+            self._chunk_envs[index] = dict(env)  # the block runs, if ever, with the bindings made so far
+            for name in self._masked[index].names:
+                env[name] = frozenset(
+                    {Pending(lambda i=index, n=name: self._force_chunk(i).get(n, UNKNOWN), from_masked=True)}
+                )
 
     def _force_chunk(self, index: int) -> dict[str, Value]:
         """Parse and run a block the partial parse left out, in the module's scope, once."""
@@ -210,7 +209,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         if module is None:
             return {}
         self._modules.append(module)
-        env = dict(self.module_env)
+        env = dict(self._chunk_envs.get(index, self.module_env))
         saved = (self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth)
         self._scope = Scope(local=frozenset(), outer=lambda name: UNKNOWN, is_module=True)
         self._loops, self._emitting, self._returns, self._no_grad_depth = [], False, None, 0
@@ -281,10 +280,13 @@ class ModuleInterpreter(ExpressionInterpreter):
         key = f"{self._scope.self_name}.{node.attr.value}"
         if key in env:
             return env[key]
+        if node.attr.value == "training":
+            return frozenset({TrainingFlag()})
         cls = self._scope.cls
         if cls is None:
             return UNKNOWN
-        return cls.owner._class_attributes(cls.node).get(node.attr.value, UNKNOWN)
+        own = cls.owner._class_attributes(cls.node).get(node.attr.value)
+        return own if own is not None else self._inherited(cls, node.attr.value)
 
     def _import_bindings(self, node: cst.Import | cst.ImportFrom) -> list[tuple[str, Value]]:
         return import_bindings(node, self.catalogue.star_names)
@@ -322,25 +324,51 @@ class ModuleInterpreter(ExpressionInterpreter):
             if collected is not None:
                 collected[target.attr.value] = collected.get(target.attr.value, UNKNOWN) | value
         elif isinstance(target, cst.Subscript):
-            # ``probs[mask] = 0`` changes a few values in place; the tensor keeps its kind.
-            self._eval(target.value, env)
+            # ``probs[mask] = 0`` changes a few values in place; the tensor keeps its kind. But
+            # ``layers[-1] = nn.Identity()`` replaces the last layer of a list.
+            container = self._eval(target.value, env)
             for element in target.slice:
                 self._eval_slice(element, env)
+            key = self._binding_key(target.value)
+            if key is not None and any(isinstance(p, ListOf) for p in container):
+                index = target.slice[0].slice if len(target.slice) == 1 else None
+                last = isinstance(index, cst.Index) and _is_minus_one(index.value)
+                env[key] = frozenset(
+                    ListOf(value if last else p.last) if isinstance(p, ListOf) else p for p in container
+                )
 
     # ----------------------------------------------------------------- training path
-    def _training_branch(self, test: cst.BaseExpression) -> bool | None:
-        """In a summary, ``if self.training:`` runs only its body and ``if not self.training:`` only its else."""
+    def _training_branch(self, test: cst.BaseExpression, env: Env) -> bool | None:
+        """In a summary, a test on ``self.training`` picks its branch: ``True`` runs only the body,
+        ``False`` only the else. ``not``, ``is``/``==`` with ``True``/``False`` and ``and``/``or``
+        with other conditions are understood."""
         if self._emitting or self._scope.self_name is None:
             return None
-        negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
-        inner = test.expression if negated else test  # type: ignore[attr-defined]
-        if (
-            isinstance(inner, cst.Attribute)
-            and inner.attr.value == "training"
-            and isinstance(inner.value, cst.Name)
-            and inner.value.value == self._scope.self_name
-        ):
-            return not negated
+        return self._training_test(test, env)
+
+    def _training_test(self, test: cst.BaseExpression, env: Env) -> bool | None:
+        """Whether ``test`` is true when training (``None``: it depends on more than training)."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self._training_test(test.expression, env)
+            return None if inner is None else not inner
+        if isinstance(test, cst.BooleanOperation):
+            left, right = self._training_test(test.left, env), self._training_test(test.right, env)
+            if isinstance(test.operator, cst.And):
+                return False if False in (left, right) else None
+            return True if True in (left, right) else None
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            comparison = test.comparisons[0]
+            inner = self._training_test(test.left, env)
+            constant = comparison.comparator
+            if inner is None or not isinstance(constant, cst.Name) or constant.value not in ("True", "False"):
+                return None
+            same = isinstance(comparison.operator, (cst.Is, cst.Equal))
+            differs = isinstance(comparison.operator, (cst.IsNot, cst.NotEqual))
+            if not (same or differs):
+                return None
+            return (inner == (constant.value == "True")) == same
+        if isinstance(test, (cst.Name, cst.Attribute)) and self._eval(test, env) == {TrainingFlag()}:
+            return True
         return None
 
     def _enter_with(self, node: cst.With, env: Env) -> bool:
@@ -508,7 +536,7 @@ class ModuleInterpreter(ExpressionInterpreter):
 
     def _summary(self, info: FunctionInfo, cls: ClassRef | None) -> Value:
         """What calling the function returns on the training path, memoised; recursion gives unknown."""
-        key = (info.node, "")
+        key = (info.node, cls.node if cls is not None else None)
         if key in self._summaries:
             return self._summaries[key]
         self._summaries[key] = UNKNOWN
@@ -543,6 +571,15 @@ class ModuleInterpreter(ExpressionInterpreter):
 
     def _check_pending_calls(self) -> None:
         for callee, node, arguments in self._pending_calls:
+            # Resolving the callee can mean parsing other modules: only when its input holds a kind.
+            inputs = [
+                value
+                for position, (arg, value) in enumerate(zip(node.args, arguments))
+                if (arg.keyword is None and position == 0)
+                or (arg.keyword is not None and arg.keyword.value in _INPUT_KEYWORDS)
+            ]
+            if not any(isinstance(p, TensorOf) for value in inputs for p in resolved(value)):
+                continue
             for possibility in resolved(frozenset({callee})):
                 if isinstance(possibility, LossObject):
                     spec = self.catalogue.loss_modules.get(
@@ -575,11 +612,6 @@ class ModuleInterpreter(ExpressionInterpreter):
             # Method bodies do not see the class body's names: their outer scope is the class's.
             self._functions[method] = FunctionInfo(method, defining_env, enclosing)
         info = ClassInfo(node, body_env, defining_env, enclosing, bases, methods)
-        if self._masked and isinstance(node.body, cst.IndentedBlock):
-            markers = [line for statement in body for line in statement.leading_lines]
-            for index in self._masked_blocks([*markers, *node.body.footer]):
-                for name in self._masked[index].names:
-                    info.masked_methods[name] = index
         self._classes[node] = info
         cls = ClassRef(node, self)
         env[node.name.value] = frozenset({cls})
@@ -592,30 +624,17 @@ class ModuleInterpreter(ExpressionInterpreter):
         for method in list(info.methods.values()):
             self._run_function(self._functions[method], cls, emitting=True)
 
-    def _method_node(self, info: ClassInfo, name: str) -> cst.FunctionDef | None:
-        """A method of the class, parsing it now if the partial parse left it out."""
-        if name in info.methods or name not in info.masked_methods:
-            return info.methods.get(name)
-        module = self._masked[info.masked_methods.pop(name)].parse()
-        if module is None:
-            return None
-        self._modules.append(module)
-        holder = module.body[0]
-        assert isinstance(holder, cst.ClassDef) and isinstance(holder.body, cst.IndentedBlock)
-        method = holder.body.body[0]
-        assert isinstance(method, cst.FunctionDef)
-        self._functions[method] = FunctionInfo(method, info.defining_env, info.enclosing)
-        info.methods[name] = method
-        return method
-
     def _class_attributes(self, node: cst.ClassDef) -> dict[str, Value]:
-        """Attributes reachable through ``self``: class-level bindings, methods, every ``self.x = ...``."""
+        """The class's own attributes: class-level bindings, its methods, every ``self.x = ...`` in them.
+
+        Inherited ones are looked up only when an attribute is missing here (see ``_inherited``).
+        """
         info = self._classes[node]
         if info.attributes is not None:
             return info.attributes
         cls = ClassRef(node, self)
         attributes: dict[str, Value] = dict(info.body_env)
-        for name in (*info.methods, *info.masked_methods):
+        for name in info.methods:
             attributes[name] = frozenset({BoundMethod(cls, name)})
         info.attributes = attributes  # visible (partial) while the collection pass runs
         collected: dict[str, Value] = {}
@@ -630,38 +649,78 @@ class ModuleInterpreter(ExpressionInterpreter):
             attributes[name] = attributes.get(name, UNKNOWN) | value
         return attributes
 
-    def _call_method(self, method: BoundMethod) -> Value:
-        owner: ModuleInterpreter = method.cls.owner
-        return owner._method_summary(method.cls.node, method.name, set())
-
-    def _method_summary(self, node: cst.ClassDef, name: str, seen: set[cst.ClassDef]) -> Value:
-        if _NOT_TRAINING_METHODS.fullmatch(name) or node in seen:
-            return UNKNOWN
-        seen.add(node)
-        info = self._classes.get(node)
-        if info is None:
-            return UNKNOWN
-        cls = ClassRef(node, self)
-        method = self._method_node(info, name) or (
-            self._method_node(info, "__call__") if name == "forward" else None
-        )
-        if method is not None:
-            key = (method, name)
-            if key not in self._summaries:
-                self._class_attributes(node)
-                self._summaries[key] = self._summary(self._functions[method], cls)
-            return self._summaries[key]
-        # Inherited: the first base that defines it.
-        for base in resolved(
-            frozenset().union(
-                *(self._resolve(p.qualified) if isinstance(p, Ref) else {p} for p in info.bases)
+    def _bases(self, node: cst.ClassDef) -> list[ClassRef]:
+        """The project classes ``node`` derives from, in order (torch's and unknown ones are skipped)."""
+        info = self._classes[node]
+        found: list[ClassRef] = []
+        for possibility in info.bases:
+            candidates = (
+                self._resolve(possibility.qualified) if isinstance(possibility, Ref) else {possibility}
             )
-        ):
-            if isinstance(base, ClassRef):
-                inherited = base.owner._method_summary(base.node, name, seen)
-                if inherited:
-                    return inherited
+            found.extend(p for p in resolved(frozenset(candidates)) if isinstance(p, ClassRef))
+        return found
+
+    def _attribute(self, cls: ClassRef, name: str, seen: frozenset[cst.ClassDef] = frozenset()) -> Value:
+        """``self.name`` for an instance of ``cls``: its own attribute, else the first base's."""
+        owner: ModuleInterpreter = cls.owner
+        own = owner._class_attributes(cls.node).get(name)
+        if own is not None:
+            return own
+        if cls.node in seen:
+            return UNKNOWN
+        for base in owner._bases(cls.node):
+            found = self._attribute(base, name, seen | {cls.node})
+            if found:
+                # A method found in a base still runs with the instance's attributes.
+                return frozenset(BoundMethod(cls, p.name) if isinstance(p, BoundMethod) else p for p in found)
         return UNKNOWN
+
+    def _inherited(self, cls: ClassRef, name: str) -> Value:
+        """A missing ``self.name``: inherited, or unknown. Deferred, since bases may live in other
+        modules and most attributes (``self.config``) never matter."""
+        info = cls.owner._classes[cls.node]
+        if not any(not (isinstance(p, Ref) and p.qualified.startswith("torch")) for p in info.bases):
+            return UNKNOWN
+        return frozenset({Pending(lambda: self._attribute(cls, name))})
+
+    def _call_method(self, method: BoundMethod) -> Value:
+        return self._method_summary(method.cls, method.name)
+
+    def _method_summary(self, cls: ClassRef, name: str) -> Value:
+        """What calling ``name`` on an instance of ``cls`` returns on the training path."""
+        if _NOT_TRAINING_METHODS.fullmatch(name):
+            return UNKNOWN
+        found = self._find_method(cls, name) or (
+            self._find_method(cls, "__call__") if name == "forward" else None
+        )
+        if found is None:
+            return UNKNOWN
+        owner, method = found
+        return owner._summary(owner._functions[method], cls)
+
+    def _find_method(
+        self, cls: ClassRef, name: str, seen: frozenset[cst.ClassDef] = frozenset()
+    ) -> tuple[ModuleInterpreter, cst.FunctionDef] | None:
+        owner: ModuleInterpreter = cls.owner
+        info = owner._classes.get(cls.node)
+        if info is None or cls.node in seen:
+            return None
+        if name in info.methods:
+            return owner, info.methods[name]
+        for base in owner._bases(cls.node):
+            found = self._find_method(base, name, seen | {cls.node})
+            if found is not None:
+                return found
+        return None
+
+
+def _is_minus_one(node: cst.BaseExpression) -> bool:
+    return (
+        isinstance(node, cst.UnaryOperation)
+        and isinstance(node.operator, cst.Minus)
+        and isinstance(node.expression, cst.Integer)
+        and node.expression.value == "1"
+    )
 
 
 def _is_static(node: cst.FunctionDef) -> bool:

@@ -38,7 +38,7 @@ class StatementInterpreter:
     def _record_return(self, value: Value) -> None:
         raise NotImplementedError
 
-    def _training_branch(self, test: cst.BaseExpression) -> bool | None:
+    def _training_branch(self, test: cst.BaseExpression, env: Env) -> bool | None:
         raise NotImplementedError
 
     def _enter_with(self, node: cst.With, env: Env) -> bool:
@@ -137,7 +137,7 @@ class StatementInterpreter:
     # ----------------------------------------------------------------- compound statements
     def _stmt_If(self, node: cst.If, env: Env) -> Env | None:
         self._eval(node.test, env)
-        taken_only = self._training_branch(node.test)
+        taken_only = self._training_branch(node.test, env)
         taken = self._suite(node.body, dict(env)) if taken_only is not False else None
         if taken_only is True:
             return taken

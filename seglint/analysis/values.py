@@ -139,6 +139,11 @@ def resolved(value: frozenset, depth: int = 0) -> frozenset:
 
 
 @dataclass(frozen=True)
+class TrainingFlag:
+    """``self.training`` (kept when copied to a local: ``training = self.training``)."""
+
+
+@dataclass(frozen=True)
 class Opaque:
     """Something of the user's own that is never a tensor (a non-torch object, a lambda)."""
 
