@@ -3,7 +3,8 @@
 An entry is keyed on the file's path and holds the hash of its content, the seglint version, the
 configuration fingerprint and the rules selected for it, and the hash of every other module whose
 summaries the result used. It is valid only while all of those still match, so a change to a model in
-``models.py`` invalidates the cached result of ``train.py`` that followed it. Each entry is its own
+``models.py`` invalidates the cached result of ``train.py`` that followed it, and so does a module
+appearing where one was looked for and not found. Each entry is its own
 file, written to a temporary name and renamed into place: concurrent runs never see half an entry,
 and the last writer wins.
 """
@@ -23,6 +24,8 @@ from seglint.diagnostics import Applicability, Diagnostic, Edit, FileResult, Fix
 from seglint.output.json import finding
 
 _FORMAT = "1"
+# The digest of a place where a module was looked for and not found.
+ABSENT = "absent"
 
 
 def content_hash(data: bytes) -> str:
@@ -111,7 +114,8 @@ class Cache:
                 if content_hash(Path(dependency).read_bytes()) != digest:
                     return False
             except OSError:
-                return False
+                if digest != ABSENT:
+                    return False
         return True
 
 

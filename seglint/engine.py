@@ -45,7 +45,12 @@ def lint_source(
         return FileResult(path, error=FileError(path, error.raw_line, error.raw_column + 1, reason))
     except (RecursionError, ValueError) as error:  # pathological nesting, null bytes
         return FileResult(path, error=FileError(path, 0, 0, f"could not parse: {error}"))
-    facts = analyse_module(parsed, path, catalogue=catalogue, project=project)
+    try:
+        facts = analyse_module(parsed, path, catalogue=catalogue, project=project)
+    except RecursionError:  # a chain of calls thousands deep: libcst's own passes recurse too
+        return FileResult(
+            path, error=FileError(path, 0, 0, "could not analyse: the code is nested too deeply")
+        )
     diagnostics = [diagnostic for rule in rules for diagnostic in rule.check(facts)]
     kept = filter_suppressed(diagnostics, source) if diagnostics else ()
     return FileResult(path, diagnostics=tuple(sorted(kept, key=lambda d: d.sort_key)))

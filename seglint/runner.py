@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seglint.cache import Cache, content_hash
+from seglint.cache import ABSENT, Cache, content_hash
 from seglint.diagnostics import FileError, FileResult
 from seglint.prefilter import could_match
 from seglint.sources import Source, decode_source
@@ -115,10 +115,11 @@ class _Linter:
     def analyse(self, work: Work) -> FileResult:
         project = self._project(work.path)
         project.touched.clear()
+        project.absent.clear()
         result = self.lint_text(work.text, work.path, work.select, project)
         if self._cache is not None:
             own = Path(work.path).resolve()
-            dependencies = {}
+            dependencies = {str(place): ABSENT for place in project.absent}
             for dependency in sorted(project.touched - {own}):
                 try:
                     dependencies[str(dependency)] = content_hash(dependency.read_bytes())

@@ -109,3 +109,20 @@ def test_jobs_must_be_positive() -> None:
     )
     assert completed.returncode == 2
     assert "--jobs" in completed.stderr and "'0'" in completed.stderr
+
+
+def test_a_module_appearing_where_one_was_missing_invalidates_the_cache(tree: Path) -> None:
+    package = tree / "late"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    train = package / "train.py"
+    train.write_text(
+        "import torch.nn.functional as F\nfrom late.helpers import predict\n\n\n"
+        "def train(x, y):\n    return F.cross_entropy(predict(x), y)\n"
+    )
+    cache = tree / ".seglint_cache"
+    (before,) = lint_files([Job(str(train), ALL_CODES)], CatalogueSpec(), cache_dir=cache, workers=1)
+    assert before.diagnostics == ()
+    (package / "helpers.py").write_text("import torch\n\n\ndef predict(x):\n    return torch.softmax(x, 1)\n")
+    (after,) = lint_files([Job(str(train), ALL_CODES)], CatalogueSpec(), cache_dir=cache, workers=1)
+    assert [d.code for d in after.diagnostics] == ["SEG001"]

@@ -41,11 +41,20 @@ _SEQUENTIAL = "torch.nn.Sequential"
 
 @dataclass(frozen=True)
 class ProducerSite:
-    """How a producer call is written, for rewrites: its tensor argument, ``softmax`` token and ``dim``."""
+    """How a producer call is written, for rewrites: its tensor argument, ``softmax`` token and ``dim``.
 
+    ``call`` is the producer call itself; ``other_arguments`` says it has arguments besides the tensor
+    and ``dim`` (``dtype=``), which a rewrite that drops the call would lose.
+    """
+
+    call: cst.Call
     tensor: cst.BaseExpression | None
     softmax_name: cst.Name | None
     dim: cst.BaseExpression | None = None
+
+    @property
+    def other_arguments(self) -> bool:
+        return any(arg.value is not self.tensor and arg.value is not self.dim for arg in self.call.args)
 
 
 class ExpressionInterpreter(StatementInterpreter):
@@ -260,7 +269,7 @@ class ExpressionInterpreter(StatementInterpreter):
             self._record_loss(spec, possibility.loss, node, arguments)
             return UNKNOWN
         if isinstance(possibility, ProducerObject):
-            self._producer_sites[id(node)] = ProducerSite(_argument(node, 0, "input"), None)
+            self._producer_sites[id(node)] = ProducerSite(node, _argument(node, 0, "input"), None)
             return frozenset({TensorOf(possibility.kind, possibility.producer, node, self)})
         if isinstance(possibility, ClassRef):
             return frozenset({InstanceOf(possibility)})
@@ -334,7 +343,7 @@ class ExpressionInterpreter(StatementInterpreter):
             if producer == "softmax" and qualified in ("torch.softmax", "torch.nn.functional.softmax"):
                 softmax_name = node.func.attr if isinstance(node.func, cst.Attribute) else None
             self._producer_sites[id(node)] = ProducerSite(
-                _argument(node, 0, "input"), softmax_name, _argument(node, 1, "dim")
+                node, _argument(node, 0, "input"), softmax_name, _argument(node, 1, "dim")
             )
             return frozenset({TensorOf(kind, producer, node, self)})
         if qualified in cat.LOG_FUNCTIONS:
@@ -389,7 +398,7 @@ class ExpressionInterpreter(StatementInterpreter):
         if method in cat.PRODUCER_METHODS:
             kind, producer = cat.PRODUCER_METHODS[method]
             self._producer_sites[id(node)] = ProducerSite(
-                func.value, func.attr if method == "softmax" else None, _argument(node, 0, "dim")
+                node, func.value, func.attr if method == "softmax" else None, _argument(node, 0, "dim")
             )
             return frozenset({TensorOf(kind, producer, node, self)})
         if method == cat.LOG_METHOD:

@@ -289,7 +289,13 @@ class ModuleInterpreter(ExpressionInterpreter):
         return own if own is not None else self._inherited(cls, node.attr.value)
 
     def _import_bindings(self, node: cst.Import | cst.ImportFrom) -> list[tuple[str, Value]]:
-        return import_bindings(node, self.catalogue.star_names)
+        return import_bindings(node, self._star_names)
+
+    def _star_names(self, module: str) -> dict[str, str]:
+        known = self.catalogue.star_names(module)
+        if known or self.project is None:
+            return known
+        return self.project.star_names(module, self)
 
     def _has_project(self) -> bool:
         return self.project is not None
@@ -427,9 +433,11 @@ class ModuleInterpreter(ExpressionInterpreter):
         producer_dim = None
         site = self._producer_sites.get(id(input_node)) if rewrites else None
         input_span = self.span(input_node)
-        if site is not None and site.tensor is not None:
+        # Dropping the producer call must not drop a comment or an argument (``dtype=``) with it.
+        if site is not None and site.tensor is not None and _comments(site.call) == _comments(site.tensor):
             unwrap = Rewrite(input_span, self._code(site.tensor))
-            producer_dim = self._code(site.dim) if site.dim is not None else None
+            if site.dim is not None and not site.other_arguments:
+                producer_dim = self._code(site.dim)
         if site is not None and site.softmax_name is not None:
             to_log_softmax = Rewrite(self.span(site.softmax_name), "log_softmax")
         span = self.span(node)
@@ -449,7 +457,12 @@ class ModuleInterpreter(ExpressionInterpreter):
         span = self.span(node)
         rewrite = None
         site = self._producer_sites.get(id(operand)) if operand is not None else None
-        if site is not None and site.softmax_name is not None and isinstance(operand, cst.Call):
+        if (
+            site is not None
+            and site.softmax_name is not None
+            and isinstance(operand, cst.Call)
+            and _comments(node) == _comments(operand)
+        ):
             func = operand.func
             assert isinstance(func, cst.Attribute)
             renamed = operand.with_changes(func=func.with_changes(attr=cst.Name("log_softmax")))
@@ -712,6 +725,19 @@ class ModuleInterpreter(ExpressionInterpreter):
             if found is not None:
                 return found
         return None
+
+
+def _comments(node: cst.CSTNode) -> int:
+    """How many comments ``node`` holds (a rewrite must keep every one)."""
+    count = 0
+
+    class _Counter(cst.CSTVisitor):
+        def visit_Comment(self, comment: cst.Comment) -> None:
+            nonlocal count
+            count += 1
+
+    node.visit(_Counter())
+    return count
 
 
 def _is_minus_one(node: cst.BaseExpression) -> bool:

@@ -47,9 +47,12 @@ class Project:
         self._display = display
         # Bounded, so memory does not grow with the number of files: an evicted module is re-read if needed.
         self._interpreters: OrderedDict[Path, ModuleInterpreter | None] = OrderedDict()
-        self._located: dict[tuple[str, Path], Path | None] = {}
+        self._located: dict[tuple[str, Path], tuple[Path | None, tuple[Path, ...]]] = {}
         self._resolving: set[str] = set()
-        self.touched: set[Path] = set()  # other modules whose summaries were used, for the cache
+        # For the cache: other modules whose summaries were used, and places where one was looked for
+        # and not found.
+        self.touched: set[Path] = set()
+        self.absent: set[Path] = set()
 
     # ----------------------------------------------------------------- module names
     def _search_roots(self, near: Path) -> list[Path]:
@@ -73,16 +76,23 @@ class Project:
     def _locate(self, dotted: str, near: Path) -> Path | None:
         key = (dotted, near)
         if key not in self._located:
-            self._located[key] = None
+            probed: list[Path] = []
+            found = None
             relative = Path(*dotted.split("."))
             for root in self._search_roots(near):
-                for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
+                # A package directory takes precedence over a module of the same name, as in Python.
+                for candidate in (root / relative / "__init__.py", root / relative.with_suffix(".py")):
                     if candidate.is_file():
-                        self._located[key] = candidate.resolve()
+                        found = candidate.resolve()
                         break
-                if self._located[key] is not None:
+                    probed.append(candidate)
+                if found is not None:
                     break
-        return self._located[key]
+            self._located[key] = (found, tuple(probed))
+        found, probed = self._located[key]
+        # A module that appears later at one of these places would change the result: the cache must know.
+        self.absent.update(probed)
+        return found
 
     # ----------------------------------------------------------------- interpreters
     def interpreter_for_linting(self, parsed: ParsedSource, path: str) -> ModuleInterpreter:
@@ -157,6 +167,17 @@ class Project:
             finally:
                 self._resolving.discard(absolute)
         return UNKNOWN
+
+    def star_names(self, module: str, requester: ModuleInterpreter) -> dict[str, str]:
+        """What ``from module import *`` binds when ``module`` is one of the project's: its public
+        top-level names, each as a qualified name resolved (and parsed) only if used."""
+        absolute = self._absolute(module, requester)
+        path = self._locate(absolute, requester.directory or self.root) if absolute else None
+        interpreter = self._interpreter(path) if path is not None else None
+        if interpreter is None or absolute is None:
+            return {}
+        interpreter.global_value("__name__")  # runs the module body once
+        return {name: f"{absolute}.{name}" for name in interpreter.module_env if not name.startswith("_")}
 
     def _absolute(self, qualified: str, requester: ModuleInterpreter) -> str | None:
         level = len(qualified) - len(qualified.lstrip("."))

@@ -26,8 +26,9 @@ def loss_fn(logits, target):
 
 ## Fix safety
 When the `log_softmax` call is the loss's input, the fix passes its argument instead. It is safe when
-the call normalises over `dim=1` (the class dimension), since `log_softmax` is idempotent; with any
-other `dim` the fix is unsafe, because that `log_softmax` was over another dimension.
+the call normalises over `dim=1` (the class dimension) and has no other arguments, since `log_softmax`
+is idempotent; with any other `dim`, or a `dtype=` that the fix would drop, it is unsafe. No fix is
+offered when the call holds a comment the rewrite would lose.
 
 ## Known limitations
 Only `log_softmax` outputs followed inside one module are seen.
@@ -59,7 +60,8 @@ def check(facts: ModuleFacts) -> Iterator[Diagnostic]:
         )
         if fact.loss not in CROSS_ENTROPY_LOSSES or not origins:
             continue
-        # log_softmax is idempotent over the class dimension only.
+        # log_softmax is idempotent over the class dimension only; the analysis leaves producer_dim
+        # unset when the call has other arguments (``dtype=``) that dropping it would lose.
         safe = fact.producer_dim in ("1", "dim=1")
         yield finding(
             facts,
