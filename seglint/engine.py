@@ -32,12 +32,15 @@ def lint_source(
     rules = [rule for rule in ALL_RULES if rule.code in select]
     if project is not None:
         catalogue = project.catalogue
-    if not could_match(source, select, catalogue, cross_module=project is not None):
+    providers = project.providers if project is not None else None
+    if not could_match(source, select, catalogue, cross_module=project is not None, providers=providers):
         return FileResult(path)
     try:
         parsed = parse(
             source,
-            triggered=lambda text: could_match(text, select, catalogue, cross_module=True),
+            triggered=lambda text: could_match(
+                text, select, catalogue, cross_module=True, providers=providers
+            ),
             partial=partial,
         )
     except cst.ParserSyntaxError as error:

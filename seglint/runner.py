@@ -7,8 +7,10 @@ the prefilter and misses the cache, so a run over files without loss code never 
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 from seglint.cache import ABSENT, Cache, content_hash
 from seglint.diagnostics import FileError, FileResult
 from seglint.prefilter import could_match
+from seglint.providers import Providers, providers_in
 from seglint.sources import Source, decode_source
 
 if TYPE_CHECKING:
@@ -81,6 +84,7 @@ class _Linter:
     def __init__(self, spec: CatalogueSpec, cache_dir: Path | None, partial: bool | None) -> None:
         self._catalogue = spec.build()
         self._cache = Cache(cache_dir, spec.fingerprint() + f"|partial={partial}") if cache_dir else None
+        self._cache_dir = cache_dir
         self._partial = partial
         self._projects: dict[Path, Project] = {}
 
@@ -89,7 +93,10 @@ class _Linter:
 
         root = find_root(Path(path))
         if root not in self._projects:
-            self._projects[root] = Project(root, read=read_text, catalogue=self._catalogue)
+            providers = project_providers(root, self._catalogue, self._cache_dir)
+            self._projects[root] = Project(
+                root, read=read_text, catalogue=self._catalogue, providers=providers
+            )
         return self._projects[root]
 
     def prepare(self, job: Job) -> FileResult | Work:
@@ -103,7 +110,8 @@ class _Linter:
         source = decode_source(data, job.path)
         if isinstance(source, FileError):
             return FileResult(job.path, error=source)
-        if not could_match(source.text, job.select, self._catalogue, cross_module=True):
+        providers = self._project(job.path).providers
+        if not could_match(source.text, job.select, self._catalogue, cross_module=True, providers=providers):
             return FileResult(job.path)
         digest = content_hash(data)
         if self._cache is not None:
@@ -132,7 +140,8 @@ class _Linter:
         self, text: str, path: str, select: frozenset[str], project: Project | None = None
     ) -> FileResult:
         """The engine's result; an engine crash on one file is that file's error, not the run's end."""
-        if not could_match(text, select, self._catalogue, cross_module=True):
+        project = project if project is not None else self._project(path)
+        if not could_match(text, select, self._catalogue, cross_module=True, providers=project.providers):
             return FileResult(path)
         from seglint.engine import lint_source
 
@@ -141,7 +150,7 @@ class _Linter:
                 text,
                 path,
                 select=select,
-                project=project if project is not None else self._project(path),
+                project=project,
                 partial=self._partial,
             )
         except Exception as exc:  # noqa: BLE001 - reported as this file's error, exit 2
@@ -183,6 +192,66 @@ def text_linter(
     """A function linting one text (stdin, or a file being fixed), in this process, without the cache."""
     linter = _Linter(spec, None, partial)
     return lambda text, path, select: linter.lint_text(text, path, select)
+
+
+def project_providers(root: Path, catalogue: Catalogue, cache_dir: Path | None) -> Providers:
+    """The loss providers of the project under ``root`` (a text scan of every module, remembered per
+    file by size and modification time in the cache directory)."""
+    index_path = cache_dir / "providers-v1.json" if cache_dir is not None else None
+    known: dict[str, list] = {}
+    if index_path is not None:
+        try:
+            loaded = json.loads(index_path.read_text(encoding="utf-8"))
+            known = (
+                loaded
+                if isinstance(loaded, dict) and loaded.get("words") == sorted(catalogue.loss_words())
+                else {}
+            )
+        except (OSError, ValueError):
+            known = {}
+    entries = known.get("files", {}) if isinstance(known.get("files"), dict) else {}
+    fresh: dict[str, list] = {}
+    found = Providers()
+    for path in _project_modules(root):
+        try:
+            status = path.stat()
+        except OSError:
+            continue
+        key = str(path)
+        stamp = [status.st_mtime_ns, status.st_size]
+        entry = entries.get(key)
+        if not (isinstance(entry, list) and len(entry) == 4 and entry[:2] == stamp):
+            text = read_text(path)
+            provided = providers_in(text, catalogue.loss_words()) if text is not None else Providers()
+            entry = [*stamp, sorted(provided.functions), sorted(provided.classes)]
+        fresh[key] = entry
+        found = found.merged(Providers(frozenset(entry[2]), frozenset(entry[3])))
+    if index_path is not None and fresh != entries:
+        _write_json(index_path, {"words": sorted(catalogue.loss_words()), "files": fresh})
+    return found
+
+
+def _project_modules(root: Path) -> Iterator[Path]:
+    from seglint.config import DEFAULT_EXCLUDE
+
+    skipped = set(DEFAULT_EXCLUDE)
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(d for d in subdirectories if d not in skipped and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                yield Path(directory, name)
+
+
+def _write_json(path: Path, data: object) -> None:
+    """Atomically, and never failing the run: the index only saves time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".providers-", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(data, stream)
+        os.replace(temporary, path)
+    except OSError:
+        pass
 
 
 def _worker_count(files: int, requested: int | None) -> int:

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from seglint.analysis.catalogue import TORCH
 from seglint.analysis.project import Project, find_root
 from seglint.engine import lint_source
 from seglint.rules import RULES_BY_CODE
+from seglint.runner import project_providers
 from tests.expectations import expected_findings
 
 PROJECTS = Path(__file__).parent / "fixtures" / "projects"
@@ -20,21 +22,25 @@ def read(path: Path) -> str | None:
     return path.read_text(encoding="utf-8")
 
 
+def project_for(path: Path, **options) -> Project:
+    root = find_root(path)
+    return Project(root, read=read, providers=project_providers(root, TORCH, None), **options)
+
+
 def lint(path: Path, project: Project):
     return lint_source(path.read_text(encoding="utf-8"), str(path), select=ALL_CODES, project=project)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[str(f.relative_to(PROJECTS)) for f in FILES])
 def test_project_file_findings_match_inline_expectations(path: Path) -> None:
-    project = Project(find_root(path), read=read)
-    result = lint(path, project)
+    result = lint(path, project_for(path))
     assert result.error is None
     assert sorted((d.span.line, d.code) for d in result.diagnostics) == expected_findings(path.read_text())
 
 
 def test_findings_through_summaries_name_the_file_and_line_where_probabilities_are_made() -> None:
     train = PROJECTS / "src_layout" / "src" / "segpkg" / "train.py"
-    project = Project(find_root(train), read=read, display=lambda p: p.name)
+    project = project_for(train, display=lambda p: p.name)
     lines = train.read_text().splitlines()
     by_text = {lines[d.span.line - 1].strip(): d for d in lint(train, project).diagnostics}
     model = by_text["return criterion(self.model(x), y)  # expect: SEG001"]
@@ -66,3 +72,12 @@ def test_module_names_follow_the_src_layout() -> None:
     project = Project(root, read=read)
     assert project.module_name(root / "src" / "segpkg" / "nets.py") == "segpkg.nets"
     assert project.module_name(root / "src" / "segpkg" / "__init__.py") == "segpkg"
+
+
+def test_a_file_that_names_no_loss_is_analysed_when_it_uses_a_project_loss_provider() -> None:
+    root = PROJECTS / "src_layout"
+    providers = project_providers(root, TORCH, None)
+    assert {"build_loss"} <= providers.functions and "BaseTrainer" in providers.classes
+    train = root / "src" / "segpkg" / "train_elsewhere.py"
+    without = lint_source(train.read_text(), str(train), select=ALL_CODES, project=Project(root, read=read))
+    assert without.diagnostics == ()

@@ -17,6 +17,7 @@ from seglint.analysis.catalogue import TORCH, Catalogue
 from seglint.analysis.module import ModuleInterpreter
 from seglint.analysis.values import UNKNOWN, Ref, Value
 from seglint.parse import ParsedSource, parse
+from seglint.providers import Providers
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git", ".hg")
 MAX_CACHED_MODULES = 64
@@ -29,6 +30,8 @@ def find_root(start: Path) -> Path:
     for candidate in (directory, *directory.parents):
         if any((candidate / marker).exists() for marker in ROOT_MARKERS):
             return candidate
+        if candidate.parent.name in ("site-packages", "dist-packages"):
+            return candidate  # an installed package is a project of its own
     return directory
 
 
@@ -40,8 +43,11 @@ class Project:
         read: Callable[[Path], str | None],
         catalogue: Catalogue = TORCH,
         display: Callable[[Path], str] = lambda path: os.path.relpath(path),
+        providers: Providers | None = None,
     ) -> None:
         self.root = root.resolve()
+        # Names through which the project's modules hand out losses (found by the runner).
+        self.providers = providers if providers is not None else Providers()
         self.catalogue = catalogue
         self._read = read
         self._display = display

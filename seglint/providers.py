@@ -1,0 +1,77 @@
+"""Loss providers: names in a project through which a loss object reaches a file that never names one.
+
+``crit = build_loss(); crit(torch.softmax(x, 1), y)`` holds a finding, but the file names no loss, so
+the byte prefilter would skip it. The providers of a project are its top-level functions that return
+something built from a loss name, its module-level objects built from one, and its classes that name
+one (their subclasses inherit ``self.criterion``). A file, or a top-level block of one, that mentions
+a provider function or object, or derives a class from a provider class, is analysed as if it named a
+loss. Finding them is a text scan (no parse), so it may find a few names too many: that costs a parse,
+never a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from seglint.parse import code_text
+
+_TOP_LEVEL = re.compile(
+    r"^(?:(?P<kind>class|def|async\s+def)\s+(?P<name>\w+)|(?P<target>\w+)\s*(?::[^=\n]*)?=(?!=))",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class Providers:
+    functions: frozenset[str] = frozenset()  # functions and module-level objects
+    classes: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.functions or self.classes)
+
+    def mentioned_in(self, text: str) -> bool:
+        """Whether ``text`` uses a provider function or object, or derives a class from a provider class."""
+        named = self.functions and any(name in text for name in self.functions)
+        if named and re.search(rf"(?<![\w.])(?:{'|'.join(map(re.escape, self.functions))})(?!\w)", text):
+            return True
+        if self.classes and any(name in text for name in self.classes):
+            bases = rf"class\s+\w+\s*\([^)]*(?<![\w])(?:{'|'.join(map(re.escape, self.classes))})(?!\w)"
+            return re.search(bases, text) is not None
+        return False
+
+    def merged(self, other: Providers) -> Providers:
+        return Providers(self.functions | other.functions, self.classes | other.classes)
+
+
+def providers_in(text: str, loss_words: Iterable[str]) -> Providers:
+    """The providers a module's text defines (``loss_words``: the catalogue's loss names)."""
+    words = [word for word in loss_words if word in text]
+    if not words:
+        return Providers()
+    starts = list(_TOP_LEVEL.finditer(text))
+    functions: set[str] = set()
+    classes: set[str] = set()
+    for index, start in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
+        block = code_text([text[start.start() : end]], 1, 1)
+        if not any(word in block for word in words):
+            continue
+        if start["kind"] == "class":
+            classes.add(start["name"])
+        elif start["target"] is not None:
+            functions.add(start["target"])
+        elif _returns_a_loss(block, words):
+            functions.add(start["name"])
+    return Providers(frozenset(functions), frozenset(classes))
+
+
+def _returns_a_loss(block: str, words: list[str]) -> bool:
+    """A function returns a loss when a ``return`` names a loss, or a name assigned from one."""
+    carriers = set(words)
+    for match in re.finditer(r"^\s*(\w+)\s*=(?!=)(.*)$", block, re.MULTILINE):
+        if any(word in match.group(2) for word in carriers):
+            carriers.add(match.group(1))
+    returns = re.findall(r"^\s*return\b(.*)$", block, re.MULTILINE)
+    return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", value) for value in returns for word in carriers)
