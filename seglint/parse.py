@@ -13,11 +13,12 @@ reaches a loss (see ``MaskedChunk``).
 from __future__ import annotations
 
 import ast
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import libcst as cst
+
+from seglint.codetext import code_text, mentions
 
 # Below this size a whole parse is cheap enough that splitting does not pay.
 PARTIAL_PARSE_MIN_BYTES = 4_000
@@ -143,7 +144,7 @@ def select_chunks(
             if index in kept:
                 continue
             # A subclass of a kept class inherits the loss objects its methods may call through ``self``.
-            if _mentions(texts[index], words) or _derives_from(chunk, kept_classes):
+            if mentions(texts[index], words) or _derives_from(chunk, kept_classes):
                 kept.add(index)
                 words |= _closure_names(chunk)
                 changed = True
@@ -164,27 +165,6 @@ def _closure_names(chunk: Chunk) -> frozenset[str]:
     """The names whose users must stay visible: aliases of losses and loss helpers (whose callers decide
     a finding). A class is reached through its instances' summaries, which are parsed on demand."""
     return frozenset() if isinstance(chunk.node, ast.ClassDef) else chunk.names
-
-
-# String literals and comments: a loss named there is not a call of it.
-_NOT_CODE = re.compile(
-    r"'''(?:\\.|[^\\])*?'''"
-    r'|"""(?:\\.|[^\\])*?"""'
-    r"|'(?:\\.|[^'\\\n])*'"
-    r'|"(?:\\.|[^"\\\n])*"'
-    r"|#[^\n]*"
-)
-
-
-def code_text(lines: list[str], first: int, last: int) -> str:
-    """Lines ``first``..``last`` without string literals and comments (what trigger checks read)."""
-    return _NOT_CODE.sub(" ", "".join(lines[first - 1 : last]))
-
-
-def _mentions(text: str, words: Iterable[str]) -> bool:
-    """Whether ``text`` uses one of ``words`` as a name or an attribute (not as part of a longer name)."""
-    present = [word for word in words if word in text]
-    return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) for word in present)
 
 
 def _line_range(statement: ast.stmt) -> tuple[int, int]:

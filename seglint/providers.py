@@ -2,8 +2,8 @@
 
 ``crit = build_loss(); crit(torch.softmax(x, 1), y)`` holds a finding, but the file names no loss, so
 the byte prefilter would skip it. The providers of a project are its top-level functions that return
-something built from a loss name, its module-level objects built from one, and its classes that name
-one (their subclasses inherit ``self.criterion``). A file, or a top-level block of one, that mentions
+something built from a loss name, its module-level objects built from one, and its classes that assign
+one to an attribute (their subclasses inherit ``self.criterion``). A file, or a top-level block of one, that mentions
 a provider function or object, or derives a class from a provider class, is analysed as if it named a
 loss. Finding them is a text scan (no parse), so it may find a few names too many: that costs a parse,
 never a finding.
@@ -11,11 +11,12 @@ never a finding.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from seglint.parse import code_text
+from seglint.codetext import code_text
 
 _TOP_LEVEL = re.compile(
     r"^(?:(?P<kind>class|def|async\s+def)\s+(?P<name>\w+)|(?P<target>\w+)\s*(?::[^=\n]*)?=(?!=))",
@@ -31,18 +32,28 @@ class Providers:
     def __bool__(self) -> bool:
         return bool(self.functions or self.classes)
 
+    @functools.cached_property
+    def _function_names(self) -> re.Pattern[str] | None:
+        if not self.functions:
+            return None
+        names = "|".join(map(re.escape, sorted(self.functions, key=len, reverse=True)))
+        return re.compile(rf"(?<![\w.])(?:{names})(?!\w)")
+
     def mentioned_in(self, text: str) -> bool:
         """Whether ``text`` uses a provider function or object, or derives a class from a provider class."""
-        named = self.functions and any(name in text for name in self.functions)
-        if named and re.search(rf"(?<![\w.])(?:{'|'.join(map(re.escape, self.functions))})(?!\w)", text):
+        if self._function_names is not None and self._function_names.search(text):
             return True
-        if self.classes and any(name in text for name in self.classes):
-            bases = rf"class\s+\w+\s*\([^)]*(?<![\w])(?:{'|'.join(map(re.escape, self.classes))})(?!\w)"
-            return re.search(bases, text) is not None
+        if self.classes and "class" in text:
+            for bases in _CLASS_BASES.finditer(text):
+                if not self.classes.isdisjoint(re.findall(r"\w+", bases[1])):
+                    return True
         return False
 
     def merged(self, other: Providers) -> Providers:
         return Providers(self.functions | other.functions, self.classes | other.classes)
+
+
+_CLASS_BASES = re.compile(r"\bclass\s+\w+\s*\(([^)]*)\)")
 
 
 def providers_in(text: str, loss_words: Iterable[str]) -> Providers:
@@ -59,12 +70,22 @@ def providers_in(text: str, loss_words: Iterable[str]) -> Providers:
         if not any(word in block for word in words):
             continue
         if start["kind"] == "class":
-            classes.add(start["name"])
+            # Subclasses inherit loss objects through attributes: ``self.criterion = nn.CrossEntropyLoss()``.
+            if _assigns_a_loss_attribute(block, words):
+                classes.add(start["name"])
         elif start["target"] is not None:
             functions.add(start["target"])
         elif _returns_a_loss(block, words):
             functions.add(start["name"])
     return Providers(frozenset(functions), frozenset(classes))
+
+
+def _assigns_a_loss_attribute(block: str, words: list[str]) -> bool:
+    """``self.x = <loss>`` anywhere in the class, or ``x = <loss>`` in the class body itself."""
+    body_indent = re.search(r"^([ \t]+)\S", block, re.MULTILINE)
+    indent = re.escape(body_indent[1]) if body_indent else r"[ \t]+"
+    pattern = rf"^(?:[ \t]+self\.\w+|{indent}\w+)\s*(?::[^=\n]*)?=(?!=)(.*)$"
+    return any(word in value for value in re.findall(pattern, block, re.MULTILINE) for word in words)
 
 
 def _returns_a_loss(block: str, words: list[str]) -> bool:

@@ -408,7 +408,6 @@ class ExpressionInterpreter(StatementInterpreter):
         return UNKNOWN
 
     def _log_of(self, node: cst.Call, value: Value, operand: cst.BaseExpression | None) -> Value:
-        value = resolved(value)  # ``torch.log(model(x))``: logs are few, so resolving here is cheap
         softmax_made = frozenset(
             p for p in value if isinstance(p, TensorOf) and p.producer in SOFTMAX_PRODUCERS
         )
