@@ -149,6 +149,8 @@ def bench_precommit(repeat: int) -> None:
         rows = [
             measure("one small file, no loss code", seglint("--no-cache", "clean.py"), root, 1, repeat),
             measure("one small file with a loss", seglint("--no-cache", "loss.py"), root, 1, repeat),
+            measure("one small file with a loss, cache on (as pre-commit runs)", seglint("loss.py"), root, 1, repeat),
+            measure("python -c pass (interpreter start-up)", [sys.executable, "-c", "pass"], root, 1, repeat),
             measure("ruff, one small file", [*ruff("ALL"), "loss.py"], root, 1, repeat),
         ]
     print("\n### pre-commit latency (whole process)\n")

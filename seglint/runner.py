@@ -19,6 +19,7 @@ from seglint.cache import ABSENT, Cache, content_hash
 from seglint.diagnostics import FileError, FileResult
 from seglint.prefilter import could_match
 from seglint.providers import Providers, providers_in
+from seglint.roots import find_root
 from seglint.sources import Source, decode_source
 
 if TYPE_CHECKING:
@@ -89,19 +90,27 @@ class _Linter:
         self._partial = partial
         self._projects: dict[Path, Project] = {}
         self._roots: dict[Path, Path] = {}  # directory -> project root
+        self._root_providers: dict[Path, Providers] = {}
 
-    def _project(self, path: str) -> Project:
-        from seglint.analysis.project import Project, find_root
-
+    def _root(self, path: str) -> Path:
         directory = Path(path).parent
         if directory not in self._roots:
             self._roots[directory] = find_root(Path(path))
-        root = self._roots[directory]
+        return self._roots[directory]
+
+    def _providers(self, path: str) -> Providers:
+        root = self._root(path)
+        if root not in self._root_providers:
+            self._root_providers[root] = project_providers(root, self._catalogue, self._cache_dir)
+        return self._root_providers[root]
+
+    def _project(self, path: str) -> Project:
+        from seglint.analysis.project import Project
+
+        root = self._root(path)
         if root not in self._projects:
-            providers = project_providers(root, self._catalogue, self._cache_dir)
-            self._projects[root] = Project(
-                root, read=read_text, catalogue=self._catalogue, providers=providers
-            )
+            providers = self._providers(path)
+            self._projects[root] = Project(root, read=read_text, catalogue=self._catalogue, providers=providers)
         return self._projects[root]
 
     def prepare(self, job: Job) -> FileResult | Work:
@@ -115,7 +124,7 @@ class _Linter:
         source = decode_source(data, job.path)
         if isinstance(source, FileError):
             return FileResult(job.path, error=source)
-        providers = self._project(job.path).providers
+        providers = self._providers(job.path)
         if not could_match(source.text, job.select, self._catalogue, cross_module=True, providers=providers):
             return FileResult(job.path)
         digest = content_hash(data)
@@ -149,9 +158,9 @@ class _Linter:
         self, text: str, path: str, select: frozenset[str], project: Project | None = None
     ) -> FileResult:
         """The engine's result; an engine crash on one file is that file's error, not the run's end."""
-        project = project if project is not None else self._project(path)
-        if not could_match(text, select, self._catalogue, cross_module=True, providers=project.providers):
+        if not could_match(text, select, self._catalogue, cross_module=True, providers=self._providers(path)):
             return FileResult(path)
+        project = project if project is not None else self._project(path)
         from seglint.engine import lint_source
 
         try:

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from seglint.analysis.catalogue import TORCH
-from seglint.analysis.project import Project, find_root
+from seglint.analysis.project import Project
 from seglint.engine import lint_source
+from seglint.roots import find_root
 from seglint.rules import RULES_BY_CODE
 from seglint.runner import project_providers
 from tests.expectations import expected_findings

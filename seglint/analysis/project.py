@@ -19,20 +19,7 @@ from seglint.analysis.values import UNKNOWN, Ref, Value
 from seglint.parse import ParsedSource, parse
 from seglint.providers import Providers
 
-ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git", ".hg")
 MAX_CACHED_MODULES = 64
-
-
-def find_root(start: Path) -> Path:
-    """The nearest directory at or above ``start`` holding a project marker, else ``start`` itself."""
-    start = start.resolve()
-    directory = start if start.is_dir() else start.parent
-    for candidate in (directory, *directory.parents):
-        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
-            return candidate
-        if candidate.parent.name in ("site-packages", "dist-packages"):
-            return candidate  # an installed package is a project of its own
-    return directory
 
 
 class Project:
