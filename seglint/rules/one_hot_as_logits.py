@@ -29,8 +29,9 @@ def sanity_check(logits, masks):
 There is no fix: the logits that should be passed are not in the expression.
 
 ## Known limitations
-Only one-hot tensors made by `F.one_hot` in the same module are followed. A one-hot *target* (a
-probability target) is correct and never reported.
+Only one-hot tensors made by `F.one_hot` are followed (through locals, helpers, models and other
+modules like probabilities are); a hand-built one-hot (`torch.zeros(...).scatter_(...)`) is not seen.
+A one-hot *target* (a probability target) is correct and never reported.
 
 ## References
 - [`torch.nn.functional.one_hot`](https://pytorch.org/docs/stable/generated/torch.nn.functional.one_hot.html)

@@ -32,9 +32,13 @@ When the `softmax`/`sigmoid` call is written directly as the loss's input, the f
 instead. The fix is unsafe: it changes the loss values and the training dynamics (for the better).
 
 ## Known limitations
-Values are followed through local variables, `self` attributes, value-preserving tensor methods and
-branches inside one module. A softmax hidden behind a model's `forward`, a helper function or another
-module is not seen yet. Probabilities passed as the *target* are correct (soft labels) and never reported.
+Values are followed through local variables, `self` attributes (inherited ones too), value-preserving
+tensor methods, branches, models' `forward`, `nn.Sequential` containers, helpers and the other modules
+of the project. The analysis is path-insensitive: a `forward` that returns probabilities only when a
+flag argument asks for them (`return_probs=True`) is reported for every call. A model passed in as a
+parameter (`Trainer(model)`) is not followed, nor a softmax under a training guard other than
+`self.training` tests. Probabilities passed as the *target* are correct (soft labels) and never
+reported.
 
 ## References
 - [`torch.nn.functional.cross_entropy`](https://pytorch.org/docs/stable/generated/torch.nn.functional.cross_entropy.html): "input is expected to contain the unnormalized logits for each class"

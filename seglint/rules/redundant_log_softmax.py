@@ -31,7 +31,8 @@ is idempotent; with any other `dim`, or a `dtype=` that the fix would drop, it i
 offered when the call holds a comment the rewrite would lose.
 
 ## Known limitations
-Only `log_softmax` outputs followed inside one module are seen.
+`log_softmax` outputs are followed as probabilities are for SEG001, including an `nn.LogSoftmax`
+last layer of a model defined elsewhere in the project.
 
 ## References
 - [`torch.nn.functional.cross_entropy`](https://pytorch.org/docs/stable/generated/torch.nn.functional.cross_entropy.html)
