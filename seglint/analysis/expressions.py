@@ -269,7 +269,7 @@ class ExpressionInterpreter(StatementInterpreter):
             self._record_loss(spec, possibility.loss, node, arguments)
             return UNKNOWN
         if isinstance(possibility, ProducerObject):
-            self._producer_sites[id(node)] = ProducerSite(node, _argument(node, 0, "input"), None)
+            self._producer_sites[id(node)] = ProducerSite(node, argument(node, 0, "input"), None)
             return frozenset({TensorOf(possibility.kind, possibility.producer, node, self)})
         if isinstance(possibility, ClassRef):
             return frozenset({InstanceOf(possibility)})
@@ -343,12 +343,12 @@ class ExpressionInterpreter(StatementInterpreter):
             if producer == "softmax" and qualified in ("torch.softmax", "torch.nn.functional.softmax"):
                 softmax_name = node.func.attr if isinstance(node.func, cst.Attribute) else None
             self._producer_sites[id(node)] = ProducerSite(
-                node, _argument(node, 0, "input"), softmax_name, _argument(node, 1, "dim")
+                node, argument(node, 0, "input"), softmax_name, argument(node, 1, "dim")
             )
             return frozenset({TensorOf(kind, producer, node, self)})
         if qualified in cat.LOG_FUNCTIONS:
-            operand = _argument(node, 0, "input")
-            return self._log_of(node, _argument_value(node, arguments, 0, "input"), operand)
+            operand = argument(node, 0, "input")
+            return self._log_of(node, argument_value(node, arguments, 0, "input"), operand)
         if qualified in catalogue.loss_functions:
             self._record_loss(catalogue.loss_functions[qualified], qualified, node, arguments)
             return UNKNOWN
@@ -360,7 +360,7 @@ class ExpressionInterpreter(StatementInterpreter):
             kind, producer = cat.PRODUCER_MODULES[qualified]
             return frozenset({ProducerObject(kind, producer, node, self)})
         if qualified in cat.PRESERVING_FUNCTIONS:
-            return tensor_part(_argument_value(node, arguments, 0, "input"))
+            return tensor_part(argument_value(node, arguments, 0, "input"))
         if qualified == _SEQUENTIAL:
             return frozenset({SequentialOf(self._last_layer(node, arguments))})
         if qualified.startswith("torch.") or qualified == "torch":
@@ -398,7 +398,7 @@ class ExpressionInterpreter(StatementInterpreter):
         if method in cat.PRODUCER_METHODS:
             kind, producer = cat.PRODUCER_METHODS[method]
             self._producer_sites[id(node)] = ProducerSite(
-                node, func.value, func.attr if method == "softmax" else None, _argument(node, 0, "dim")
+                node, func.value, func.attr if method == "softmax" else None, argument(node, 0, "dim")
             )
             return frozenset({TensorOf(kind, producer, node, self)})
         if method == cat.LOG_METHOD:
@@ -480,7 +480,7 @@ def _callee_text(func: cst.BaseExpression) -> str:
     return ""
 
 
-def _argument(node: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
+def argument(node: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
     for arg in node.args:
         if arg.keyword is not None and arg.keyword.value == keyword:
             return arg.value
@@ -496,13 +496,11 @@ def _argument(node: cst.Call, position: int, keyword: str) -> cst.BaseExpression
     return None
 
 
-def _argument_value(node: cst.Call, values: list[Value], position: int, keyword: str) -> Value:
-    target = _argument(node, position, keyword)
+def argument_value(node: cst.Call, values: list[Value], position: int, keyword: str) -> Value:
+    target = argument(node, position, keyword)
     for arg, value in zip(node.args, values):
         if arg.value is target:
             return value
     return UNKNOWN
 
 
-argument = _argument
-argument_value = _argument_value

@@ -20,7 +20,6 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from seglint.analysis import catalogue as cat
 from seglint.analysis.bindings import local_names, parameter_names
 from seglint.analysis.expressions import (
-    SOFTMAX_PRODUCERS,
     ExpressionInterpreter,
     ProducerSite,
     argument,
@@ -770,6 +769,3 @@ def _bind(function: cst.FunctionDef, call: cst.Call, arguments: list[Value]) -> 
             position += 1
     return bound
 
-
-def is_softmax_producer(producer: str) -> bool:
-    return producer in SOFTMAX_PRODUCERS
