@@ -6,6 +6,7 @@ prefilter, which runs before libcst is imported, can use it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -26,5 +27,20 @@ def code_text(lines: list[str], first: int, last: int) -> str:
 
 def mentions(text: str, words: Iterable[str]) -> bool:
     """Whether ``text`` uses one of ``words`` as a name or an attribute (not as part of a longer name)."""
-    present = [word for word in words if word in text]
-    return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) for word in present)
+    return any(word in text and _whole_word(word).search(text) is not None for word in words)
+
+
+@functools.lru_cache(maxsize=1024)
+def _whole_word(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+
+
+def calls_or_aliases(text: str, words: Iterable[str]) -> bool:
+    """Whether ``text`` calls one of ``words`` (``name(``) or makes an alias of it (``x = name``)."""
+    return any(word in text and _call_or_alias(word).search(text) is not None for word in words)
+
+
+@functools.lru_cache(maxsize=1024)
+def _call_or_alias(word: str) -> re.Pattern[str]:
+    name = re.escape(word)
+    return re.compile(rf"(?<![\w.]){name}\s*\(|=\s*{name}[ \t]*(?:$|#|;)", re.MULTILINE)

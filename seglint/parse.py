@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from seglint.codetext import code_text, mentions
+from seglint.codetext import calls_or_aliases, code_text
 
 # Below this size a whole parse is cheap enough that splitting does not pay.
 PARTIAL_PARSE_MIN_BYTES = 4_000
@@ -120,9 +120,9 @@ def top_level_chunks(source: str) -> list[Chunk] | None:
 def select_chunks(
     lines: list[str], chunks: list[Chunk], triggered: Callable[[str], bool] | None
 ) -> tuple[set[int], frozenset[str]]:
-    """Imports, triggered blocks, and, to a fixed point, blocks that mention a name bound by a kept
-    function or assignment: ``ce = F.cross_entropy`` makes ``ce`` count, and the callers of a loss
-    helper stay visible. Returns the kept chunks and those names."""
+    """Imports, triggered blocks, and, to a fixed point, blocks that call or alias a name bound by a
+    kept function or assignment: ``ce = F.cross_entropy`` makes ``ce(...)`` count, and the callers of
+    a loss helper stay visible. Returns the kept chunks and those names."""
     kept = {index for index, chunk in enumerate(chunks) if chunk.is_import}
     if triggered is None:
         return kept, frozenset()
@@ -144,7 +144,7 @@ def select_chunks(
             if index in kept:
                 continue
             # A subclass of a kept class inherits the loss objects its methods may call through ``self``.
-            if mentions(texts[index], words) or _derives_from(chunk, kept_classes):
+            if calls_or_aliases(texts[index], words) or _derives_from(chunk, kept_classes):
                 kept.add(index)
                 words |= _closure_names(chunk)
                 changed = True

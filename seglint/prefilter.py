@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from seglint.analysis.catalogue import PRODUCER_METHODS, PRODUCER_MODULES, Catalogue
+from seglint.codetext import mentions
 from seglint.providers import Providers
 
 _LOSS_RULES = frozenset({"SEG001", "SEG002", "SEG003", "SEG004"})
@@ -40,10 +41,10 @@ def could_match(
     """
     selected = frozenset(select)
     loss_words, producer_words = trigger_words(catalogue)
+    # Whole names only: ``sample_inputs_cross_entropy`` is not ``cross_entropy``.
     names_a_loss = bool(selected & _LOSS_RULES) and (
-        any(word in source for word in loss_words)
-        or (providers is not None and providers.mentioned_in(source))
+        mentions(source, loss_words) or (providers is not None and providers.mentioned_in(source))
     )
-    if names_a_loss and (cross_module or any(word in source for word in producer_words)):
+    if names_a_loss and (cross_module or mentions(source, producer_words)):
         return True
     return "SEG005" in selected and ("softmax" in source or "Softmax" in source) and "log(" in source

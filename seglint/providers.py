@@ -55,6 +55,7 @@ class Providers:
         return Providers(self.functions | other.functions, self.classes | other.classes)
 
 
+_MAX_OBJECT_LINES = 5
 _CLASS_BASES = re.compile(r"\bclass\s+\w+\s*\(([^)]*)\)")
 
 
@@ -76,7 +77,10 @@ def providers_in(text: str, loss_words: Iterable[str]) -> Providers:
             if _assigns_a_loss_attribute(block, words):
                 classes.add(start["name"])
         elif start["target"] is not None:
-            functions.add(start["target"])
+            # ``criterion = nn.CrossEntropyLoss()``, ``ce = partial(F.cross_entropy, ...)``: short
+            # definitions; a table of thousands of lines that mentions a loss is not a loss object.
+            if block.count("\n") <= _MAX_OBJECT_LINES:
+                functions.add(start["target"])
         elif _returns_a_loss(block, words):
             functions.add(start["name"])
     return Providers(frozenset(functions), frozenset(classes))

@@ -60,6 +60,7 @@ class ProducerSite:
 class ExpressionInterpreter(StatementInterpreter):
     catalogue: cat.Catalogue
     _emitting: bool
+    _pending_memo: dict[tuple, Pending]
     _producer_sites: dict[int, ProducerSite]
 
     # Provided by the module interpreter.
@@ -161,7 +162,7 @@ class ExpressionInterpreter(StatementInterpreter):
             self._eval_slice(element, env)
         # ``probs[:, 1]`` keeps the kind; ``seq[0]`` of a not-yet-known value is a tensor only if it was one.
         return frozenset(
-            Pending(lambda p=p: tensor_part(resolved(frozenset({p}))), from_masked=p.from_masked)
+            p.derived("subscript", lambda value: tensor_part(resolved(value)))
             if isinstance(p, Pending)
             else p
             for p in tensor_part(value)
@@ -256,13 +257,20 @@ class ExpressionInterpreter(StatementInterpreter):
                 return known
             if not self._has_project():
                 return UNKNOWN
-            return _later(lambda: self._call_value(self._resolve(qualified), node, arguments, env))
+            return self._later(
+                ("call", id(node), qualified, *arguments),
+                lambda: self._call_value(self._resolve(qualified), node, arguments, env),
+            )
         if isinstance(possibility, Pending):
             if not possibility.from_masked:
                 self._note_pending_call(possibility, node, arguments)
-            return _later(
-                lambda: self._call_value(possibility.value(), node, arguments, env),
-                from_masked=possibility.from_masked,
+            return frozenset(
+                {
+                    possibility.derived(
+                        ("call", id(node), *arguments),
+                        lambda value: self._call_value(value, node, arguments, env),
+                    )
+                }
             )
         if isinstance(possibility, LossObject):
             spec = self.catalogue.loss_modules.get(possibility.loss, cat.LossSpec(possibility.expects))
@@ -276,16 +284,32 @@ class ExpressionInterpreter(StatementInterpreter):
         if isinstance(possibility, SequentialOf):
             return self._relabel(self._call_layer(possibility.last, node, arguments, env), node)
         # Summaries cost a run over the callee's body: computed only if the result reaches a loss.
+        # The result depends on the callee and the call's place only, so one pending value serves both
+        # passes of a loop.
         if isinstance(possibility, FunctionRef):
             self._note_call_site(possibility, node, arguments)
-            return _later(lambda: self._relabel(self._function_summary(possibility), node))
+            return self._later(
+                ("summary", id(node), possibility),
+                lambda: self._relabel(self._function_summary(possibility), node),
+            )
         if isinstance(possibility, InstanceOf):
-            return _later(
-                lambda: self._relabel(self._call_method(BoundMethod(possibility.cls, "forward")), node)
+            forward = BoundMethod(possibility.cls, "forward")
+            return self._later(
+                ("summary", id(node), forward), lambda: self._relabel(self._call_method(forward), node)
             )
         if isinstance(possibility, BoundMethod):
-            return _later(lambda: self._relabel(self._call_method(possibility), node))
+            return self._later(
+                ("summary", id(node), possibility),
+                lambda: self._relabel(self._call_method(possibility), node),
+            )
         return UNKNOWN
+
+    def _later(self, key: tuple, resolve: Callable[[], Value]) -> Value:
+        """A value computed only if it reaches a loss; one object per ``key`` (see ``Pending.derived``)."""
+        found = self._pending_memo.get(key)
+        if found is None:
+            found = self._pending_memo[key] = Pending(resolve)
+        return frozenset({found})
 
     def _call_value(self, value: Value, node: cst.Call, arguments: list[Value], env: Env) -> Value:
         result: set = set()
@@ -327,9 +351,7 @@ class ExpressionInterpreter(StatementInterpreter):
             if isinstance(p, TensorOf):
                 result.add(TensorOf(p.kind, p.producer, p.made_by, p.owner, via))
             elif isinstance(p, Pending):
-                result.add(
-                    Pending(lambda pending=p: self._relabel(pending.value(), node), from_masked=p.from_masked)
-                )
+                result.add(p.derived(("relabel", id(node)), lambda value: self._relabel(value, node)))
             else:
                 result.add(p)
         return frozenset(result)
@@ -418,10 +440,6 @@ class ExpressionInterpreter(StatementInterpreter):
         return UNKNOWN
 
 
-def _later(resolve: Callable[[], Value], *, from_masked: bool = False) -> Value:
-    return frozenset({Pending(resolve, from_masked=from_masked)})
-
-
 def _attribute_of(receiver: Value, attribute: str) -> Value:
     result: set = set()
     for p in receiver:
@@ -432,11 +450,7 @@ def _attribute_of(receiver: Value, attribute: str) -> Value:
         elif isinstance(p, (TensorOf, Param)) and attribute in _PRESERVING_ATTRIBUTES:
             result.add(p)
         elif isinstance(p, Pending):
-            result.add(
-                Pending(
-                    lambda pending=p: _attribute_of(pending.value(), attribute), from_masked=p.from_masked
-                )
-            )
+            result.add(p.derived(("attribute", attribute), lambda value: _attribute_of(value, attribute)))
     return frozenset(result)
 
 
@@ -502,5 +516,3 @@ def argument_value(node: cst.Call, values: list[Value], position: int, keyword: 
         if arg.value is target:
             return value
     return UNKNOWN
-
-

@@ -142,7 +142,8 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._deferred: list[Callable[[], None]] = []
         self._param_sinks: list[_ParamSink] = []
         self._call_sites: dict[cst.FunctionDef, list[_CallSite]] = {}
-        self._pending_calls: list[tuple[Pending, cst.Call, list[Value]]] = []
+        self._pending_calls: dict[tuple, tuple[Pending, cst.Call, list[Value]]] = {}
+        self._pending_memo: dict[tuple, Pending] = {}
         self._prepared = False
         self.directory: Path | None = None  # where sibling modules of a script are looked up
         self.is_package = False
@@ -579,10 +580,10 @@ class ModuleInterpreter(ExpressionInterpreter):
     def _note_pending_call(self, callee: Pending, node: cst.Call, arguments: list[Value]) -> None:
         """``criterion = build_loss(); criterion(x, y)``: checked once the module is done."""
         if self._emitting:
-            self._pending_calls.append((callee, node, arguments))
+            self._pending_calls[(id(callee), id(node), *arguments)] = (callee, node, arguments)
 
     def _check_pending_calls(self) -> None:
-        for callee, node, arguments in self._pending_calls:
+        for callee, node, arguments in self._pending_calls.values():
             # Resolving the callee can mean parsing other modules: only when its input holds a kind.
             inputs = [
                 value
@@ -693,7 +694,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         info = cls.owner._classes[cls.node]
         if not any(not (isinstance(p, Ref) and p.qualified.startswith("torch")) for p in info.bases):
             return UNKNOWN
-        return frozenset({Pending(lambda: self._attribute(cls, name))})
+        return self._later(("inherited", cls, name), lambda: self._attribute(cls, name))
 
     def _call_method(self, method: BoundMethod) -> Value:
         return self._method_summary(method.cls, method.name)
@@ -768,4 +769,3 @@ def _bind(function: cst.FunctionDef, call: cst.Call, arguments: list[Value]) -> 
             bound[params[position]] = value
             position += 1
     return bound
-

@@ -114,12 +114,21 @@ class Pending:
     look for loss objects.
     """
 
-    __slots__ = ("_resolve", "_value", "from_masked")
+    __slots__ = ("_derived", "_resolve", "_value", "from_masked")
 
     def __init__(self, resolve: Callable[[], frozenset], *, from_masked: bool = False) -> None:
         self._resolve: Callable[[], frozenset] | None = resolve
         self._value: frozenset = frozenset()
+        self._derived: dict[object, Pending] = {}
         self.from_masked = from_masked
+
+    def derived(self, key: object, derive: Callable[[frozenset], frozenset]) -> Pending:
+        """The pending value ``derive(self's value)``, one object per ``key``: re-evaluating the same
+        expression (a loop's second pass) must give equal values, or joins would never settle."""
+        found = self._derived.get(key)
+        if found is None:
+            found = self._derived[key] = Pending(lambda: derive(self.value()), from_masked=self.from_masked)
+        return found
 
     def value(self) -> frozenset:
         resolve, self._resolve = self._resolve, None
