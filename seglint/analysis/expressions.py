@@ -268,7 +268,7 @@ class ExpressionInterpreter(StatementInterpreter):
                 {
                     possibility.derived(
                         ("call", id(node), *arguments),
-                        lambda value: self._call_value(value, node, arguments, env),
+                        self._quietly(lambda value: self._call_value(value, node, arguments, env)),
                     )
                 }
             )
@@ -308,8 +308,21 @@ class ExpressionInterpreter(StatementInterpreter):
         """A value computed only if it reaches a loss; one object per ``key`` (see ``Pending.derived``)."""
         found = self._pending_memo.get(key)
         if found is None:
-            found = self._pending_memo[key] = Pending(resolve)
+            found = self._pending_memo[key] = Pending(self._quietly(resolve))
         return frozenset({found})
+
+    def _quietly(self, compute: Callable[..., Value]) -> Callable[..., Value]:
+        """``compute`` run whenever a pending value is resolved records no facts: code evaluated out of
+        its place in the flow must not report from there."""
+
+        def run(*arguments: object) -> Value:
+            emitting, self._emitting = self._emitting, False
+            try:
+                return compute(*arguments)
+            finally:
+                self._emitting = emitting
+
+        return run
 
     def _call_value(self, value: Value, node: cst.Call, arguments: list[Value], env: Env) -> Value:
         result: set = set()
@@ -351,7 +364,9 @@ class ExpressionInterpreter(StatementInterpreter):
             if isinstance(p, TensorOf):
                 result.add(TensorOf(p.kind, p.producer, p.made_by, p.owner, via))
             elif isinstance(p, Pending):
-                result.add(p.derived(("relabel", id(node)), lambda value: self._relabel(value, node)))
+                result.add(
+                    p.derived(("relabel", id(node)), self._quietly(lambda value: self._relabel(value, node)))
+                )
             else:
                 result.add(p)
         return frozenset(result)

@@ -583,22 +583,27 @@ class ModuleInterpreter(ExpressionInterpreter):
             self._pending_calls[(id(callee), id(node), *arguments)] = (callee, node, arguments)
 
     def _check_pending_calls(self) -> None:
-        for callee, node, arguments in self._pending_calls.values():
-            # Resolving the callee can mean parsing other modules: only when its input holds a kind.
-            inputs = [
-                value
-                for position, (arg, value) in enumerate(zip(node.args, arguments))
-                if (arg.keyword is None and position == 0)
-                or (arg.keyword is not None and arg.keyword.value in _INPUT_KEYWORDS)
-            ]
-            if not any(isinstance(p, TensorOf) for value in inputs for p in resolved(value)):
-                continue
-            for possibility in resolved(frozenset({callee})):
-                if isinstance(possibility, LossObject):
-                    spec = self.catalogue.loss_modules.get(
-                        possibility.loss, cat.LossSpec(possibility.expects)
-                    )
-                    self._record_loss(spec, possibility.loss, node, arguments)
+        checked: set[tuple] = set()
+        # Resolving one call can run code that meets more of them: go on until none is new.
+        while unchecked := [(key, call) for key, call in self._pending_calls.items() if key not in checked]:
+            for key, (callee, node, arguments) in unchecked:
+                checked.add(key)
+                self._check_pending_call(callee, node, arguments)
+
+    def _check_pending_call(self, callee: Pending, node: cst.Call, arguments: list[Value]) -> None:
+        # Resolving the callee can mean parsing other modules: only when its input holds a kind.
+        inputs = [
+            value
+            for position, (arg, value) in enumerate(zip(node.args, arguments))
+            if (arg.keyword is None and position == 0)
+            or (arg.keyword is not None and arg.keyword.value in _INPUT_KEYWORDS)
+        ]
+        if not any(isinstance(p, TensorOf) for value in inputs for p in resolved(value)):
+            return
+        for possibility in resolved(frozenset({callee})):
+            if isinstance(possibility, LossObject):
+                spec = self.catalogue.loss_modules.get(possibility.loss, cat.LossSpec(possibility.expects))
+                self._record_loss(spec, possibility.loss, node, arguments)
 
     # ----------------------------------------------------------------- classes
     def _stmt_ClassDef(self, node: cst.ClassDef, env: Env) -> Env:
