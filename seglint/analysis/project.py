@@ -89,17 +89,19 @@ class Project:
 
     # ----------------------------------------------------------------- interpreters
     def interpreter_for_linting(self, parsed: ParsedSource, path: str) -> ModuleInterpreter:
-        resolved_path = Path(path).resolve()
+        return self._new_interpreter(parsed, path, Path(path).resolve())
+
+    def _new_interpreter(self, parsed: ParsedSource, shown: str, path: Path) -> ModuleInterpreter:
         interpreter = ModuleInterpreter(
             parsed.module,
-            path,
+            shown,
             catalogue=self.catalogue,
             project=self,
-            module_name=self.module_name(resolved_path),
+            module_name=self.module_name(path),
             masked=parsed.masked,
         )
-        interpreter.directory = resolved_path.parent
-        interpreter.is_package = resolved_path.name == "__init__.py"
+        interpreter.directory = path.parent
+        interpreter.is_package = path.name == "__init__.py"
         return interpreter
 
     def _interpreter(self, path: Path) -> ModuleInterpreter | None:
@@ -118,17 +120,7 @@ class Project:
                 parsed = parse(source, triggered=None)
             except (cst.ParserSyntaxError, RecursionError, ValueError):
                 return None
-            interpreter = ModuleInterpreter(
-                parsed.module,
-                self._display(path),
-                catalogue=self.catalogue,
-                project=self,
-                module_name=self.module_name(path),
-                masked=parsed.masked,
-            )
-            interpreter.directory = path.parent
-            interpreter.is_package = path.name == "__init__.py"
-            self._interpreters[path] = interpreter
+            self._interpreters[path] = self._new_interpreter(parsed, self._display(path), path)
         return self._interpreters[path]
 
     # ----------------------------------------------------------------- lookups
