@@ -126,3 +126,17 @@ def test_a_module_appearing_where_one_was_missing_invalidates_the_cache(tree: Pa
     (package / "helpers.py").write_text("import torch\n\n\ndef predict(x):\n    return torch.softmax(x, 1)\n")
     (after,) = lint_files([Job(str(train), ALL_CODES)], CatalogueSpec(), cache_dir=cache, workers=1)
     assert [d.code for d in after.diagnostics] == ["SEG001"]
+
+
+def test_concurrent_runs_sharing_a_cache_agree(tree: Path) -> None:
+    command = [sys.executable, "-m", "seglint", "--format", "json", "--cache-dir", "shared-cache", "."]
+    runs = [
+        subprocess.Popen(command, cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outputs = [run.communicate()[0] for run in runs]
+    assert [run.returncode for run in runs] == [1, 1, 1]
+    warm = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=False).stdout
+    assert outputs[0].count('"code": "SEG') > 40
+    assert outputs[0] == outputs[1] == outputs[2] == warm
+    assert not list((tree / "shared-cache").rglob("*.tmp"))
