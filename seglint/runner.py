@@ -110,7 +110,9 @@ class _Linter:
         root = self._root(path)
         if root not in self._projects:
             providers = self._providers(path)
-            self._projects[root] = Project(root, read=read_text, catalogue=self._catalogue, providers=providers)
+            self._projects[root] = Project(
+                root, read=read_text, catalogue=self._catalogue, providers=providers
+            )
         return self._projects[root]
 
     def prepare(self, job: Job) -> FileResult | Work:

@@ -41,14 +41,14 @@ def test_catalogue_keys_are_read(tmp_path: Path) -> None:
             'libraries = ["keras"]',
             (
                 "pyproject.toml: [tool.seglint] libraries: unknown library 'keras'; "
-                "valid: monai, segmentation_models_pytorch, torchvision"
+                "valid: monai, segmentation_models_pytorch, timm, torchvision"
             ),
         ),
         (
             'libraries = "monai"',
             (
                 "pyproject.toml: [tool.seglint] libraries: expected a list of strings, got 'monai' (a string); "
-                "valid: monai, segmentation_models_pytorch, torchvision"
+                "valid: monai, segmentation_models_pytorch, timm, torchvision"
             ),
         ),
         (

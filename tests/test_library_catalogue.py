@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from seglint.analysis.libraries import LIBRARIES, build_catalogue
+from seglint.analysis.libraries import build_catalogue
 from seglint.engine import lint_source
+from seglint.library_facts import LIBRARIES, LOSSES, MODELS
 from seglint.rules import RULES_BY_CODE
 from tests.expectations import expected_findings
 
@@ -36,7 +37,18 @@ def test_without_configuration_third_party_losses_are_not_known(name: str) -> No
     assert findings == ()
 
 
-def test_every_library_entry_is_a_logits_loss_with_a_qualified_name() -> None:
-    for library, (modules, functions) in LIBRARIES.items():
-        for name in (*modules, *functions):
-            assert name.startswith(library + "."), name
+def test_every_library_fact_names_its_library_and_its_source() -> None:
+    for fact in (*LOSSES, *MODELS):
+        assert fact.library in LIBRARIES, fact
+        assert fact.name.startswith(fact.library + "."), fact.name
+        # "path/in/library.py: what it does": the place a reader re-checks the fact.
+        path, _, what = fact.source.partition(": ")
+        assert path.startswith(fact.library.split("_")[0]) and path.endswith(".py") and what, fact.name
+
+
+def test_every_argument_a_case_reads_is_declared() -> None:
+    for fact in LOSSES:
+        declared = {argument.keyword for argument in fact.arguments}
+        for case in fact.cases:
+            assert {keyword for keyword, _ in case.when} <= declared, fact.name
+        assert not fact.cases[-1].when, f"{fact.name}: the last case must always hold"

@@ -24,7 +24,9 @@ def torch_nn() -> Path:
 
 
 def test_partial_and_whole_parses_agree_on_torch_nn(torch_nn: Path) -> None:
-    files = [torch_nn / "modules" / name for name in ("loss.py", "activation.py", "container.py", "module.py")]
+    files = [
+        torch_nn / "modules" / name for name in ("loss.py", "activation.py", "container.py", "module.py")
+    ]
     project = Project(torch_nn.parent.parent, read=read_text)
     for path in files:
         text = read_text(path)

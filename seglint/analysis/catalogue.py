@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from seglint.library_facts import LossFact
 
 
 class Kind(str, Enum):
@@ -143,7 +147,10 @@ _ALIASES = {
     "torch.nn.modules.": "torch.nn.",
     "monai.losses.": "monai.losses.",
     "segmentation_models_pytorch.losses.": "segmentation_models_pytorch.losses.",
+    "segmentation_models_pytorch.decoders.": "segmentation_models_pytorch.",
     "torchvision.ops.": "torchvision.ops.",
+    "torchvision.models.segmentation.": "torchvision.models.segmentation.",
+    "timm.loss.": "timm.loss.",
 }
 
 
@@ -169,17 +176,15 @@ def short_name(qualified_name: str) -> str:
 class LossSpec:
     """A loss and the input it expects.
 
-    ``when_true``: the loss expects ``expects`` only when one of these constructor keywords is the
-    literal ``True`` (MONAI's ``DiceLoss(softmax=True)``). ``unless_false``: it does unless this keyword
-    (or the positional argument at ``unless_false_position``) is the literal ``False``
-    (segmentation_models_pytorch's ``from_logits=True`` default).
+    ``fact``: a library loss whose expectation depends on its constructor's arguments (MONAI's
+    ``DiceLoss(softmax=True)``, segmentation_models_pytorch's ``from_logits=True`` default); the
+    analysis reads them where the loss object is built (see ``seglint.library_facts``).
     """
 
     expects: Expects
-    when_true: tuple[str, ...] = ()
-    unless_false: str = ""
-    unless_false_position: int = -1
     input_keyword: str = "input"
+    input_position: int = 0
+    fact: LossFact | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from seglint import library_facts as facts
 from seglint.analysis import catalogue as cat
 from seglint.analysis.bindings import parameter_names
 from seglint.analysis.statements import StatementInterpreter
@@ -391,7 +392,7 @@ class ExpressionInterpreter(StatementInterpreter):
             return UNKNOWN
         if qualified in catalogue.loss_modules:
             spec = catalogue.loss_modules[qualified]
-            expects = _expects_for(spec, node)
+            expects = _expects_for(spec, node, arguments)
             return frozenset({LossObject(qualified, expects)}) if expects is not None else UNKNOWN
         if qualified in cat.PRODUCER_MODULES:
             kind, producer = cat.PRODUCER_MODULES[qualified]
@@ -478,23 +479,58 @@ def _is_self(func: cst.BaseExpression, interpreter: ExpressionInterpreter) -> bo
     )
 
 
-def _expects_for(spec: cat.LossSpec, node: cst.Call) -> cat.Expects | None:
+def _expects_for(spec: cat.LossSpec, node: cst.Call, arguments: list[Value]) -> cat.Expects | None:
     """What a loss object built by ``node`` expects, given its constructor's literal arguments."""
-    keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
-    if spec.when_true:
-        chosen = any(_is_literal(keywords.get(name), "True") for name in spec.when_true)
-        return spec.expects if chosen else None
-    if spec.unless_false:
-        value = keywords.get(spec.unless_false)
-        positional = [arg for arg in node.args if arg.keyword is None]
-        if value is None and 0 <= spec.unless_false_position < len(positional):
-            value = positional[spec.unless_false_position].value
-        return None if value is not None and not _is_literal(value, "True") else spec.expects
-    return spec.expects
+    fact = spec.fact
+    if fact is None:
+        return spec.expects
+
+    def value_of(parameter: facts.Argument) -> object:
+        found = _argument_index(node, parameter.position, parameter.keyword)
+        if found is None:
+            starred = any(arg.star for arg in node.args)
+            return facts.UNDECIDED if starred else parameter.default
+        return literal_value(node.args[found].value, arguments[found] if found < len(arguments) else UNKNOWN)
+
+    expected = facts.expected_input(fact, value_of)
+    return cat.Expects(expected) if expected is not None else None
 
 
-def _is_literal(node: cst.BaseExpression | None, name: str) -> bool:
-    return isinstance(node, cst.Name) and node.value == name
+def literal_value(node: cst.BaseExpression, value: Value) -> object:
+    """The Python value of a literal (``True``, ``None``, ``"multiclass"``, ``3``) or of a library's named
+    constant; ``UNDECIDED`` for anything else."""
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.value]
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        evaluated = node.evaluated_value
+        return evaluated if isinstance(evaluated, str) else facts.UNDECIDED
+    if isinstance(node, cst.Integer):
+        return node.evaluated_value
+    constants = {
+        facts.CONSTANTS[name]
+        for p in value
+        if isinstance(p, Ref) and (name := cat.canonical(p.qualified)) in facts.CONSTANTS
+    }
+    return constants.pop() if len(constants) == 1 else facts.UNDECIDED
+
+
+def _argument_index(node: cst.Call, position: int | None, keyword: str) -> int | None:
+    """Where in ``node.args`` the argument ``keyword`` (or the positional one at ``position``) is."""
+    for index, arg in enumerate(node.args):
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return index
+    if position is None:
+        return None
+    seen = 0
+    for index, arg in enumerate(node.args):
+        if arg.keyword is not None:
+            continue
+        if arg.star:
+            return None
+        if seen == position:
+            return index
+        seen += 1
+    return None
 
 
 def _callee_text(func: cst.BaseExpression) -> str:

@@ -1,62 +1,26 @@
-"""Third-party segmentation losses whose input must be logits, enabled by name in the configuration.
-
-Each entry was checked against the library's own source (MONAI 1.6.1, segmentation_models_pytorch
-0.6.0, torchvision's ``ops/focal_loss.py``); the version is named so the next reader can re-check.
-"""
+"""The catalogue the linter uses: torch's own names, the library facts of ``seglint.library_facts`` for
+the libraries in use, and the names the configuration adds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from seglint.analysis.catalogue import TORCH, Catalogue, Expects, Kind, LossSpec
+from seglint.library_facts import LIBRARIES, LOSSES, LossFact
 
-_MONAI_ACTIVATION = LossSpec(Expects.LOGITS, when_true=("softmax", "sigmoid"))
-_MONAI_ALWAYS = LossSpec(Expects.LOGITS)
-_SMP_FROM_LOGITS_AT_3 = LossSpec(
-    Expects.LOGITS, unless_false="from_logits", unless_false_position=3, input_keyword="y_pred"
-)
-_SMP_ALWAYS = LossSpec(Expects.LOGITS, input_keyword="y_pred")
+__all__ = ["LIBRARIES", "build_catalogue", "loss_spec"]
 
-LIBRARIES: Mapping[str, tuple[Mapping[str, LossSpec], Mapping[str, LossSpec]]] = {
-    # (loss modules, loss functions)
-    "monai": (
-        {
-            # The cross-entropy half always runs nn.CrossEntropyLoss / BCEWithLogitsLoss on the input.
-            "monai.losses.DiceCELoss": _MONAI_ALWAYS,
-            # FocalLoss applies sigmoid (or softmax with use_softmax=True) itself, always.
-            "monai.losses.FocalLoss": _MONAI_ALWAYS,
-            "monai.losses.DiceFocalLoss": _MONAI_ALWAYS,
-            "monai.losses.GeneralizedDiceFocalLoss": _MONAI_ALWAYS,
-            # These apply an activation only when asked to.
-            "monai.losses.DiceLoss": _MONAI_ACTIVATION,
-            "monai.losses.MaskedDiceLoss": _MONAI_ACTIVATION,
-            "monai.losses.GeneralizedDiceLoss": _MONAI_ACTIVATION,
-            "monai.losses.TverskyLoss": _MONAI_ACTIVATION,
-        },
-        {},
-    ),
-    "segmentation_models_pytorch": (
-        {
-            # ``from_logits: bool = True`` is the fourth parameter of each of these.
-            "segmentation_models_pytorch.losses.DiceLoss": _SMP_FROM_LOGITS_AT_3,
-            "segmentation_models_pytorch.losses.JaccardLoss": _SMP_FROM_LOGITS_AT_3,
-            "segmentation_models_pytorch.losses.TverskyLoss": _SMP_FROM_LOGITS_AT_3,
-            # FocalLoss(mode, alpha, gamma, ignore_index, from_logits=True, ...)
-            "segmentation_models_pytorch.losses.FocalLoss": LossSpec(
-                Expects.LOGITS, unless_false="from_logits", unless_false_position=4, input_keyword="y_pred"
-            ),
-            # LovaszLoss takes from_logits but ignores it: multiclass mode always applies softmax.
-            "segmentation_models_pytorch.losses.LovaszLoss": _SMP_ALWAYS,
-            "segmentation_models_pytorch.losses.SoftCrossEntropyLoss": _SMP_ALWAYS,
-            "segmentation_models_pytorch.losses.SoftBCEWithLogitsLoss": _SMP_ALWAYS,
-        },
-        {},
-    ),
-    "torchvision": (
-        {},
-        {"torchvision.ops.sigmoid_focal_loss": LossSpec(Expects.LOGITS, input_keyword="inputs")},
-    ),
-}
+
+def loss_spec(fact: LossFact) -> LossSpec:
+    """How the analysis applies a library loss fact: unconditional facts need no constructor reading."""
+    unconditional = len(fact.cases) == 1 and not fact.cases[0].when
+    expects = fact.cases[0].expects if unconditional else "logits"
+    return LossSpec(
+        Expects(expects or "logits"),
+        input_keyword=fact.input_keyword,
+        input_position=fact.input_position,
+        fact=None if unconditional else fact,
+    )
 
 
 def build_catalogue(
@@ -71,12 +35,13 @@ def build_catalogue(
     A user loss whose last name component starts with a capital letter is taken for a class (its
     instances are called with the input); any other name for a function called with the input.
     """
+    chosen = frozenset(libraries)
     loss_modules: dict[str, LossSpec] = {}
     loss_functions: dict[str, LossSpec] = {}
-    for library in libraries:
-        modules, functions = LIBRARIES[library]
-        loss_modules.update(modules)
-        loss_functions.update(functions)
+    for fact in LOSSES:
+        if fact.library in chosen:
+            target = loss_modules if fact.callable == "class" else loss_functions
+            target[fact.name] = loss_spec(fact)
     for names, expects in (
         (logits_losses, Expects.LOGITS),
         (log_probability_losses, Expects.LOG_PROBABILITIES),

@@ -407,10 +407,12 @@ class ModuleInterpreter(ExpressionInterpreter):
 
     # ----------------------------------------------------------------- facts
     def _record_loss(self, spec: cat.LossSpec, loss: str, node: cst.Call, arguments: list[Value]) -> None:
-        input_node = argument(node, 0, spec.input_keyword)
+        input_node = argument(node, spec.input_position, spec.input_keyword)
         if input_node is None or not self._emitting:
             return
-        value = tensor_part(resolved(argument_value(node, arguments, 0, spec.input_keyword)))
+        value = tensor_part(
+            resolved(argument_value(node, arguments, spec.input_position, spec.input_keyword))
+        )
         function = self._scope.function
         for p in value:
             if isinstance(p, Param) and p.function is function:
