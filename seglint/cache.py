@@ -58,7 +58,9 @@ class Cache:
             return None
         try:
             return FileResult(
-                path, diagnostics=tuple(_diagnostic(item, path) for item in entry["diagnostics"])
+                path,
+                diagnostics=tuple(_diagnostic(item, path) for item in entry["diagnostics"]),
+                from_cache=True,
             )
         except (KeyError, TypeError, ValueError):
             return None

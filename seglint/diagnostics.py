@@ -5,7 +5,7 @@ Lines and columns are 1-based; columns count characters (code points) of the lin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -86,3 +86,6 @@ class FileResult:
     path: str
     diagnostics: tuple[Diagnostic, ...] = ()
     error: FileError | None = None
+    # Where the result came from, not what it says: a result served from the cache equals the
+    # computed one.
+    from_cache: bool = field(default=False, compare=False, repr=False)
