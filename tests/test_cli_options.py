@@ -64,7 +64,11 @@ def test_rules_lists_code_fix_marker_name_and_summary(
     status, out, _ = run(capsys, "rules")
     assert status == 0
     lines = out.splitlines()
-    for rule, line in zip(ALL_RULES, lines):
+    assert len(lines) == len(ALL_RULES) + 2 and lines[-2:] == [
+        "",
+        "[*] a fix is available for some findings. `seglint rule CODE` prints a rule's documentation.",
+    ]
+    for rule, line in zip(ALL_RULES, lines[: len(ALL_RULES)], strict=True):
         assert line.startswith(rule.code)
         assert rule.name in line and line.endswith(rule.summary)
         assert ("[*]" in line) == (rule.fix_availability != "none")
