@@ -1,8 +1,9 @@
-"""Known limitations of torch's own cross-entropy, pinned as non-strict xfails.
+"""Known limitations of torch's own cross-entropy, pinned as strict xfails.
 
 Each states the correct behaviour and fails on torch 2.13 for the cited upstream issue; when PyTorch
-fixes one, the test turns XPASS, which is the signal to drop the xfail. They run torch's function
-(whatever ``--ce-impl`` says): they document torch, not the implementation under test.
+fixes one, the test XPASSes and, being strict, fails the run: the signal to drop the xfail (CI pins
+torch, so this happens only when the pin moves). They run torch's function (whatever ``--ce-impl``
+says): they document torch, not the implementation under test.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from seglint import invariants as inv
 
 
 @pytest.mark.xfail(
-    strict=False,
+    strict=True,
     reason="pytorch #85791, #61523: float16 cross-entropy reductions accumulate in float16 and "
     "overflow to inf once the summed loss passes 65504 (NaN mean once the pixel count does)",
 )
@@ -32,7 +33,7 @@ def test_float16_mean_is_finite_for_a_large_map():
 
 
 @pytest.mark.xfail(
-    strict=False,
+    strict=True,
     reason="pytorch #134767: a negative label_smoothing is silently treated as 0 instead of rejected",
 )
 def test_negative_label_smoothing_is_rejected():
@@ -43,7 +44,7 @@ def test_negative_label_smoothing_is_rejected():
 
 
 @pytest.mark.xfail(
-    strict=False,
+    strict=True,
     reason="pytorch #11551: a row of all -inf logits at an ignored pixel gives a NaN gradient",
 )
 def test_ignored_all_minus_inf_row_has_zero_gradient():
@@ -57,7 +58,7 @@ def test_ignored_all_minus_inf_row_has_zero_gradient():
 
 
 @pytest.mark.xfail(
-    strict=False,
+    strict=True,
     raises=RuntimeError,
     reason="pytorch #175084: nll_loss backward raises 'grad_input must be contiguous' for a "
     "non-contiguous 4D log-probability input",

@@ -2,7 +2,7 @@
 
 Every check in :mod:`seglint.invariants`, and every downstream project reusing them, takes its allowed
 error from :func:`tolerance`. The numbers are the ones measured on CPU with torch 2.13 and recorded in
-the project's ``INVARIANTS.md`` (sections 4.1 to 4.5), each with a margin of roughly 2x over the worst
+``docs/INVARIANTS.md`` (sections 1 to 5), each with a margin of roughly 2x over the worst
 measured case. They are written in units of the dtype's machine epsilon, so one table covers every
 floating dtype:
 
@@ -114,7 +114,7 @@ def zero_threshold(dtype: Any, num_classes: int, *, path: str = "nd") -> float:
 
     ``p`` is the precision of the accumulation: the dtype's own, except that torch's ``(N, C, d..)``
     kernel (``path="nd"``) accumulates bfloat16 and float16 in float32. The loss vanishes when
-    ``fl(1 + (C-1) e^{-s}) == 1``. Add 0.1 before asserting an exact zero (INVARIANTS 4.1). This is a
+    ``fl(1 + (C-1) e^{-s}) == 1``. Add 0.1 before asserting an exact zero (docs/INVARIANTS.md §1). This is a
     fact about torch's kernels; a more accurate implementation may stay positive well past it.
     """
     if num_classes < 2:
@@ -134,7 +134,7 @@ def positive_limit(dtype: Any) -> float:
 def monotone_ulps(dtype: Any) -> int:
     """Ulps a computed ``CE(s onehot)`` may rise as s grows: 1 in bfloat16/float16, else 0.
 
-    torch's bfloat16 ``(N, C)`` kernel rises by up to one ulp (INVARIANTS 4.1); float16 gets the same
+    torch's bfloat16 ``(N, C)`` kernel rises by up to one ulp (docs/INVARIANTS.md §1); float16 gets the same
     allowance because an implementation may round its log-sum-exp in float16 the same way.
     """
     return 1 if _is_low(dtype) else 0

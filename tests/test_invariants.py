@@ -56,7 +56,7 @@ def test_unknown_kind_and_dtype_name_the_choices():
 
 @pytest.mark.parametrize(
     ("dtype", "path", "num_classes", "first_zero"),
-    # First exact zero on a 0.05 grid (INVARIANTS 4.1); the prediction lies within one step below it.
+    # First exact zero on a 0.05 grid (docs/INVARIANTS.md §1); the prediction lies within one step below it.
     [
         (torch.float32, "nd", 2, 16.65),
         (torch.float32, "nd", 150, 21.65),

@@ -49,7 +49,7 @@ def check_matches_definition(impl: Impl, problem: Any) -> None:
 def check_dtype_agreement(impl: Impl, problem: Any, dtype: torch.dtype) -> None:
     """``impl`` in ``dtype`` agrees with the float64 definition on the inputs rounded to ``dtype``.
 
-    The honest low-precision comparison (INVARIANTS 4.5): round first, then compare, so only the
+    The honest low-precision comparison (docs/INVARIANTS.md §5): round first, then compare, so only the
     implementation's own rounding is measured.
     """
     check_matches_definition(impl, cast(as_case(problem), dtype))

@@ -66,7 +66,7 @@ def check_torch_scaled_one_hot_zero(
     ``s >= zero_threshold(dtype, C, path) + 0.1`` and strictly positive for
     ``s <= positive_limit(dtype)``; in between either may happen.
 
-    A fact about torch's kernels (INVARIANTS 4.1), not a requirement on other implementations: a
+    A fact about torch's kernels (docs/INVARIANTS.md §1), not a requirement on other implementations: a
     float64 one stays positive longer, a ``logsumexp(z) - z_y`` one reaches 0 sooner.
     """
     threshold = tolerances.zero_threshold(dtype, num_classes, path=path) + 0.1
