@@ -72,4 +72,6 @@ def test_methods_named_like_an_evaluation_are_not_the_training_path(name: str) -
 def test_other_methods_are_followed(name: str) -> None:
     (finding,) = lint_source(MODEL_WITH_METHOD.format(name=name), "model.py", select=ALL_CODES).diagnostics
     assert (finding.code, finding.span.line) == ("SEG001", 15)
-    assert finding.message.endswith(f"from `Net(...).{name}`, which returns the output of `softmax` (line 11)")
+    assert finding.message.endswith(
+        f"from `Net(...).{name}`, which returns the output of `softmax` (line 11)"
+    )
