@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seglint.diagnostics import Diagnostic, Span
-from seglint.suppression import filter_suppressed, parse_comment
+from seglint.suppression import LineSuppression, filter_suppressed, parse_comment
 
 
 def finding(line: int, code: str = "SEG001") -> Diagnostic:
@@ -106,3 +106,19 @@ def test_parse_comment_reads_codes_case_insensitively() -> None:
     found = parse_comment("# NoQa: seg001,SEG002 SEG003")
     assert not found.all_codes
     assert found.codes == {"SEG001", "SEG002", "SEG003"}
+
+
+def test_an_ordinary_comment_before_a_suppression_does_not_end_the_search() -> None:
+    source = "# a comment that suppresses nothing\nx = 1  # noqa: E501\nloss = f(x)  # noqa: SEG001\n"
+    assert kept(source, finding(2), finding(3)) == ((2, "SEG001"),)
+
+
+def test_lone_carriage_returns_end_lines() -> None:
+    source = "a = 1\rloss = f(x)  # noqa\rb = 2\r"
+    assert kept(source, finding(2), finding(3)) == ((3, "SEG001"),)
+
+
+def test_a_comment_that_suppresses_nothing_parses_to_the_empty_suppression() -> None:
+    for comment in ("# a comment", "# noqa:", "# seglint: ignore[]", "# noqa-ish"):
+        assert parse_comment(comment) == LineSuppression(False, frozenset()), comment
+    assert parse_comment("# noqa") == LineSuppression(True, frozenset())
