@@ -194,3 +194,127 @@ def test_a_symlink_is_followed(tmp_path: Path) -> None:
     write_source(str(link), "x = 1\n", "utf-8")
     assert link.is_symlink()
     assert target.read_text() == "x = 1\n"
+
+
+# --- edits next to each other, in both orders -----------------------------------------------------
+
+BOTH_APPLY = [
+    # (first edit, second edit, result) on "abc = d\n"
+    pytest.param(
+        edit(1, 1, 1, 1, "X"), edit(1, 1, 1, 4, "v"), "Xv = d\n", id="insertion before a replacement"
+    ),
+    pytest.param(
+        edit(1, 1, 1, 4, "v"), edit(1, 4, 1, 4, "X"), "vX = d\n", id="insertion after a replacement"
+    ),
+    pytest.param(edit(1, 1, 1, 1, "X"), edit(1, 2, 1, 2, "Y"), "XaYbc = d\n", id="insertions at two points"),
+    pytest.param(edit(1, 1, 1, 2, "A"), edit(1, 2, 1, 3, "B"), "ABc = d\n", id="adjacent replacements"),
+]
+CONFLICT = [
+    pytest.param(edit(1, 2, 1, 2, "X"), edit(1, 2, 1, 2, "Y"), id="two insertions at one point"),
+    pytest.param(edit(1, 1, 1, 8, "v"), edit(1, 3, 1, 4, "w"), id="one edit inside another"),
+    pytest.param(edit(1, 1, 1, 3, "v"), edit(1, 2, 1, 4, "w"), id="crossing edits"),
+    pytest.param(edit(1, 1, 1, 4, "v"), edit(1, 2, 1, 2, "X"), id="insertion inside a replacement"),
+]
+TEXT = "abc = d\n"
+
+
+@pytest.mark.parametrize(("first", "second", "result"), BOTH_APPLY)
+def test_edits_that_only_touch_both_apply_in_either_order(first: Edit, second: Edit, result: str) -> None:
+    assert apply_edits(TEXT, [first, second]) == apply_edits(TEXT, [second, first]) == result
+    # As two fixes, whichever is considered first (diagnostics sort by their own position).
+    for a, b in ((first, second), (second, first)):
+        assert apply_fixes(TEXT, [diag(1, 1, safe(a)), diag(1, 2, safe(b))], parses=lambda text: True) == (
+            result,
+            2,
+        )
+
+
+@pytest.mark.parametrize(("first", "second"), CONFLICT)
+def test_conflicting_edits_are_rejected_in_either_order(first: Edit, second: Edit) -> None:
+    for a, b in ((first, second), (second, first)):
+        with pytest.raises(ValueError, match="edits overlap or lie outside the text"):
+            apply_edits(TEXT, [a, b])
+        # As two fixes, the first one considered wins, even when the parse would accept both.
+        alone = apply_edits(TEXT, [a])
+        assert apply_fixes(TEXT, [diag(1, 1, safe(a)), diag(1, 2, safe(b))], parses=lambda text: True) == (
+            alone,
+            1,
+        )
+
+
+def test_a_column_past_the_end_of_a_line_is_rejected_not_wrapped() -> None:
+    with pytest.raises(ValueError, match="edits overlap or lie outside the text"):
+        apply_edits("x = 1\ny = 2\n", [edit(1, 9, 1, 10, "")])
+    assert apply_fixes("x = 1\ny = 2\n", [diag(1, 1, safe(edit(1, 9, 1, 10, "")))]) == ("x = 1\ny = 2\n", 0)
+
+
+def test_an_edit_on_the_last_line_without_a_newline() -> None:
+    assert apply_fixes("a = f(x)", [diag(1, 5, safe(edit(1, 5, 1, 9, "x")))]) == ("a = x", 1)
+
+
+def test_a_skipped_fix_does_not_stop_the_fixes_after_it() -> None:
+    source = "v = f(g(x))\nw = f(y)\n"
+    outer = diag(1, 5, safe(edit(1, 5, 1, 12, "x")))
+    inner = diag(1, 7, safe(edit(1, 7, 1, 11, "x")))
+    later = diag(2, 5, safe(edit(2, 5, 2, 9, "y")))
+    assert apply_fixes(source, [outer, inner, later]) == ("v = x\nw = y\n", 2)
+
+
+def test_when_one_fix_breaks_the_parse_every_other_fix_is_counted() -> None:
+    source = "a = f(x)\nb = f(y)\nc = f(z)\n"
+    fixes = [
+        diag(1, 5, safe(edit(1, 5, 1, 9, "x"))),
+        diag(2, 5, safe(edit(2, 5, 2, 9, "("))),
+        diag(3, 5, safe(edit(3, 5, 3, 9, "z"))),
+    ]
+    assert apply_fixes(source, fixes) == ("a = x\nb = f(y)\nc = z\n", 2)
+
+
+def test_fix_source_applies_safe_fixes_only_by_default_and_asks_the_given_parser() -> None:
+    def linter(text: str) -> FileResult:
+        if "f(x)" not in text:
+            return FileResult("m.py")
+        return FileResult("m.py", (diag(1, 5, unsafe(edit(1, 5, 1, 9, "x"))),))
+
+    assert fix_source("a = f(x)\n", linter).source == "a = f(x)\n"
+    assert fix_source("a = f(x)\n", linter, unsafe_fixes=True).source == "a = x\n"
+    refused = fix_source("a = f(x)\n", linter, unsafe_fixes=True, parses=lambda text: False)
+    assert (refused.source, refused.fixed) == ("a = f(x)\n", 0)
+
+
+def test_a_fix_that_changes_nothing_ends_the_passes_uncounted() -> None:
+    def linter(text: str) -> FileResult:
+        return FileResult("m.py", (diag(1, 5, safe(edit(1, 5, 1, 6, "x"))),))
+
+    outcome = fix_source("a = x\n", linter)
+    assert (outcome.source, outcome.fixed) == ("a = x\n", 0)
+
+
+def test_unified_diff_of_a_file_with_lone_carriage_returns() -> None:
+    assert unified_diff("a\rb = f(x)\r", "a\rb = x\r", "m.py") == (
+        "--- m.py\n+++ m.py\n@@ -1,2 +1,2 @@\n a\r-b = f(x)\r+b = x\r"
+    )
+
+
+def test_the_temporary_file_lies_next_to_the_file_it_replaces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same directory, so the rename is atomic (one filesystem); a recognisable dot-name if left behind."""
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "m.py"
+    path.write_text("x = f(1)\n")
+    monkeypatch.chdir(tmp_path)
+    replaced = []
+    real_replace = os.replace
+
+    def record(source: str, target: str) -> None:
+        replaced.append((source, target))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", record)
+    write_source("sub/m.py", "x = 1\n", "utf-8")
+    ((temporary, target),) = replaced
+    assert target == os.path.realpath(path)
+    assert os.path.dirname(temporary) == os.path.dirname(target)
+    assert os.path.basename(temporary).startswith(".m.py.") and temporary.endswith(".seglint-tmp")
+    assert path.read_text() == "x = 1\n"
