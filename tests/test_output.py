@@ -312,3 +312,94 @@ def test_statistics_count_per_code_most_frequent_first() -> None:
 @pytest.mark.parametrize("render", [text.render, json_output.render, github.render, statistics.render])
 def test_renderers_are_deterministic(render) -> None:  # type: ignore[no-untyped-def]
     assert render(RESULTS) == render(list(reversed(RESULTS)))
+
+
+# --- layout, ordering and the rarer paths ---------------------------------------------------------
+
+UNICODE = Diagnostic("src/é.py", Span(1, 1, 1, 2), "SEG001", "probabilities-as-logits", "café ∑", "error")
+
+
+@pytest.mark.parametrize(
+    "render",
+    [
+        json_output.render,
+        lambda results: sarif.render(results, rules=RULES, tool_version="0.1.0"),
+        statistics.render_json,
+    ],
+    ids=["json", "sarif", "statistics-json"],
+)
+def test_json_formats_are_indented_by_two_and_keep_non_ascii_text(render) -> None:  # type: ignore[no-untyped-def]
+    out = render([*RESULTS, FileResult(UNICODE.path, (UNICODE,))])
+    assert out == json.dumps(json.loads(out), indent=2, ensure_ascii=False) + "\n"
+    if render is not statistics.render_json:
+        assert "café ∑" in out and "\\u" not in out
+
+
+def test_sarif_results_carry_the_level_and_the_fix_description() -> None:
+    (run,) = json.loads(sarif.render(RESULTS, rules=RULES, tool_version="0.1.0"))["runs"]
+    assert [(r["ruleId"], r["level"]) for r in run["results"]] == [
+        ("SEG001", "error"),
+        ("SEG004", "warning"),
+        ("SEG001", "error"),
+    ]
+    fixes = {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]: r.get("fixes") for r in run["results"]
+    }
+    assert fixes[1] is None
+    (fix,) = fixes[3]
+    assert fix["description"] == {"text": "Pass the logits directly"}
+    (change,) = fix["artifactChanges"]
+    assert change["artifactLocation"] == {"uri": "src/a.py", "uriBaseId": "%SRCROOT%"}
+
+
+def test_sarif_rule_entry_for_a_code_missing_from_the_catalogue() -> None:
+    log = json.loads(sarif.render(RESULTS, rules=RULES[1:], tool_version="0.1.0"))
+    driver_rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["id"] for r in driver_rules] == ["SEG004", "SEG001"]
+    assert driver_rules[1] == {
+        "id": "SEG001",
+        "name": "probabilities-as-logits",
+        "shortDescription": {"text": "probabilities-as-logits"},
+        "defaultConfiguration": {"level": "error"},
+    }
+
+
+def test_sarif_rule_without_a_what_it_does_section_describes_itself_by_its_summary() -> None:
+    bare = FakeRule(
+        "SEG004", "redundant-log-softmax", "Redundant log_softmax.", "warning", "none", "No headings."
+    )
+    (rule,) = json.loads(sarif.render([], rules=[bare], tool_version="0.1.0"))["runs"][0]["tool"]["driver"][
+        "rules"
+    ]
+    assert rule["fullDescription"] == {"text": "Redundant log_softmax."}
+
+
+def test_statistics_ties_are_ordered_by_code() -> None:
+    zeta = Diagnostic("a.py", Span(1, 1, 1, 2), "SEG001", "zeta", "m", "error")
+    alpha = Diagnostic("a.py", Span(2, 1, 2, 2), "SEG002", "alpha", "m", "error")
+    assert statistics.render([FileResult("a.py", (alpha, zeta))]) == "  1\tSEG001\tzeta\n  1\tSEG002\talpha\n"
+
+
+def test_file_errors_are_sorted_and_do_not_hide_what_follows() -> None:
+    late = FileError("src/z.py", 1, 1, "could not read: Permission denied")
+    results = [FileResult("src/z.py", error=late), FileResult("src/c.py", error=BROKEN), RESULTS[0]]
+    assert text.render(results, summary=False).splitlines() == [
+        "src/b.py:2:8: SEG001 `F.cross_entropy` expects logits but receives probabilities",
+        "src/c.py:3:5: error: syntax error: expected ')'",
+        "src/z.py:1:1: error: could not read: Permission denied",
+    ]
+    after = FileResult("src/d.py", (Diagnostic("src/d.py", Span(1, 1, 1, 2), "SEG001", "n", "m", "error"),))
+    assert (
+        github.render([FileResult("src/c.py", error=BROKEN), after])
+        .splitlines()[1]
+        .startswith("::error file=src/d.py,line=1,col=1,")
+    )
+
+
+def test_an_error_sorts_before_a_finding_at_the_same_place() -> None:
+    same = Diagnostic("src/c.py", Span(3, 5, 3, 6), "SEG001", "n", "probs", "error")
+    both = FileResult("src/c.py", (same,), error=BROKEN)
+    assert text.render([both], summary=False).splitlines() == [
+        "src/c.py:3:5: error: syntax error: expected ')'",
+        "src/c.py:3:5: SEG001 probs",
+    ]
