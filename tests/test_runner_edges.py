@@ -1,0 +1,198 @@
+"""The runner on small trees: unreadable files and engine crashes are that file's error, results keep
+the order of the jobs, worker counts, the index of loss providers kept in the cache directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import seglint.engine
+from seglint.diagnostics import FileResult
+from seglint.rules import RULES_BY_CODE
+from seglint.runner import (
+    MIN_FILES_FOR_POOL,
+    CatalogueSpec,
+    Job,
+    _worker_count,
+    lint_files,
+    project_providers,
+    read_text,
+    text_linter,
+)
+
+ALL_CODES = frozenset(RULES_BY_CODE)
+BAD = "import torch.nn.functional as F\n\n\ndef train(x, y):\n    return F.cross_entropy(F.softmax(x, dim=1), y)\n"
+GOOD = "import torch\n\nx = torch.zeros(3)\n"
+BUILDER = "import torch.nn as nn\n\n\ndef build_loss():\n    return nn.CrossEntropyLoss()\n"
+USER = (
+    "import torch\nfrom builders import build_loss\n\n\ndef step(x, y):\n"
+    "    criterion = build_loss()\n    return criterion(torch.softmax(x, 1), y)\n"
+)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[tool.seglint]\n")
+    return tmp_path
+
+
+def lint(*paths: Path, cache: Path | None = None, workers: int = 1) -> list[FileResult]:
+    return lint_files(
+        [Job(str(p), ALL_CODES) for p in paths], CatalogueSpec(), cache_dir=cache, workers=workers
+    )
+
+
+def codes(result: FileResult) -> list[str]:
+    return [d.code for d in result.diagnostics]
+
+
+def test_results_keep_the_order_of_the_jobs_with_one_or_two_workers(tree: Path) -> None:
+    paths = []
+    for index, text in enumerate((BAD, GOOD, BAD, GOOD, BAD)):
+        path = tree / f"m{4 - index}.py"
+        path.write_text(text)
+        paths.append(path)
+    for workers in (1, 2):
+        results = lint(*paths, workers=workers)
+        assert [r.path for r in results] == [str(p) for p in paths]
+        assert [codes(r) for r in results] == [["SEG001"], [], ["SEG001"], [], ["SEG001"]]
+
+
+def test_a_missing_file_is_that_files_error_and_the_others_are_checked(tree: Path) -> None:
+    (tree / "bad.py").write_text(BAD)
+    missing, bad = lint(tree / "missing.py", tree / "bad.py")
+    assert missing.error is not None and missing.error.path == str(tree / "missing.py")
+    assert missing.error.reason.startswith("could not read: ") and "No such file" in missing.error.reason
+    assert codes(bad) == ["SEG001"]
+
+
+def test_an_undecodable_file_is_that_files_error(tree: Path) -> None:
+    (tree / "latin.py").write_bytes(b'x = "\xff"\nimport torch.nn.functional as F\n')
+    (result,) = lint(tree / "latin.py")
+    assert result.error is not None and "invalid UTF-8" in result.error.reason
+
+
+def test_an_engine_crash_is_that_files_error(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tree / "bad.py").write_text(BAD)
+    (tree / "other.py").write_text(BAD)
+
+    def crash(text: str, path: str, **options: object) -> FileResult:
+        if path.endswith("bad.py"):
+            raise KeyError("boom")
+        return real(text, path, **options)
+
+    real = seglint.engine.lint_source
+    monkeypatch.setattr(seglint.engine, "lint_source", crash)
+    crashed, other = lint(tree / "bad.py", tree / "other.py", cache=tree / "cache")
+    assert crashed.error is not None and crashed.error.reason == "internal error: KeyError: 'boom'"
+    assert codes(other) == ["SEG001"]
+
+
+def test_a_file_without_loss_code_is_clean_without_analysis(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tree / "plain.py").write_text(GOOD)
+
+    def never(*args: object, **options: object) -> FileResult:
+        raise AssertionError("analysed")
+
+    monkeypatch.setattr(seglint.engine, "lint_source", never)
+    assert lint(tree / "plain.py", cache=tree / "cache") == [FileResult(str(tree / "plain.py"))]
+    assert not (tree / "cache" / "v1").exists()  # nothing worth caching
+
+
+def test_the_text_linter_lints_text_as_given(tree: Path) -> None:
+    lint_text = text_linter(CatalogueSpec())
+    assert codes(lint_text(BAD, str(tree / "m.py"), ALL_CODES)) == ["SEG001"]
+    assert lint_text(BAD, str(tree / "m.py"), frozenset({"SEG002"})).diagnostics == ()
+    assert lint_text(GOOD, str(tree / "m.py"), ALL_CODES) == FileResult(str(tree / "m.py"))
+
+
+def test_the_configured_catalogue_reaches_the_analysis(tree: Path) -> None:
+    (tree / "pkg").mkdir()
+    path = tree / "pkg" / "train.py"
+    path.write_text(
+        "import torch\nfrom mylosses import focal\n\n\ndef step(x, y):\n    return focal(torch.sigmoid(x), y)\n"
+    )
+    jobs = [Job(str(path), ALL_CODES)]
+    assert lint_files(jobs, CatalogueSpec(), cache_dir=None, workers=1)[0].diagnostics == ()
+    (found,) = lint_files(jobs, CatalogueSpec(logits_losses=("mylosses.focal",)), cache_dir=None, workers=1)
+    assert codes(found) == ["SEG001"]
+
+
+def test_worker_counts() -> None:
+    assert _worker_count(10, 4) == 4
+    assert _worker_count(3, 8) == 3
+    assert _worker_count(0, 2) == 1
+    assert _worker_count(MIN_FILES_FOR_POOL - 1, None) == 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert _worker_count(MIN_FILES_FOR_POOL, None) == cpus
+
+
+def test_read_text_of_other_modules() -> None:
+    assert read_text(Path("/nonexistent/module.py")) is None
+
+
+def test_read_text_of_an_undecodable_module_is_none(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_bytes(b'x = "\xff"\n')
+    (tmp_path / "ok.py").write_text("x = 'é'\n")
+    assert read_text(tmp_path / "m.py") is None
+    assert read_text(tmp_path / "ok.py") == "x = 'é'\n"
+
+
+# --- loss providers and their index -----------------------------------------------------------------
+
+
+def test_a_file_that_uses_a_project_loss_builder_is_analysed(tree: Path) -> None:
+    (tree / "builders.py").write_text(BUILDER)
+    (tree / "step.py").write_text(USER)
+    for cache in (None, tree / "cache", tree / "cache"):
+        (result,) = lint(tree / "step.py", cache=cache)
+        assert codes(result) == ["SEG001"], cache
+
+
+def test_the_provider_index_is_kept_and_follows_edits(tree: Path) -> None:
+    from seglint.analysis.libraries import build_catalogue
+
+    catalogue = build_catalogue()
+    (tree / "builders.py").write_text(BUILDER)
+    (tree / ".hidden").mkdir()
+    (tree / ".hidden" / "x.py").write_text(BUILDER.replace("build_loss", "hidden_loss"))
+    (tree / "build").mkdir()  # a default exclude
+    (tree / "build" / "x.py").write_text(BUILDER.replace("build_loss", "built_loss"))
+    (tree / "notes.txt").write_text(BUILDER.replace("build_loss", "text_loss"))
+    cache = tree / "cache"
+    found = project_providers(tree, catalogue, cache)
+    assert found.functions == {"build_loss"} and found.classes == frozenset()
+    index = json.loads((cache / "providers-v1.json").read_text())
+    assert index["words"] == sorted(catalogue.loss_words())
+    assert sorted(index["files"]) == [str(tree / "builders.py")]
+    written = (cache / "providers-v1.json").stat().st_mtime_ns
+
+    assert project_providers(tree, catalogue, cache) == found  # served from the index, not rewritten
+    assert (cache / "providers-v1.json").stat().st_mtime_ns == written
+
+    builders = tree / "builders.py"
+    builders.write_text(BUILDER.replace("build_loss", "make_criterion") + "\n")
+    assert project_providers(tree, catalogue, cache).functions == {"make_criterion"}
+    assert project_providers(tree, catalogue, None).functions == {"make_criterion"}
+
+    (cache / "providers-v1.json").write_text('{"words": [], "files": {}}')  # another catalogue's index
+    assert project_providers(tree, catalogue, cache).functions == {"make_criterion"}
+    (cache / "providers-v1.json").write_text("not json")
+    assert project_providers(tree, catalogue, cache).functions == {"make_criterion"}
+    assert json.loads((cache / "providers-v1.json").read_text())["words"] == sorted(catalogue.loss_words())
+
+
+def test_a_provider_index_that_cannot_be_written_only_costs_time(tree: Path) -> None:
+    from seglint.analysis.libraries import build_catalogue
+
+    (tree / "builders.py").write_text(BUILDER)
+    blocked = tree / "file-not-directory"
+    blocked.write_text("")
+    assert project_providers(tree, build_catalogue(), blocked).functions == {"build_loss"}
+    assert not list(tree.glob("**/.providers-*.tmp"))
