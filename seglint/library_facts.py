@@ -69,6 +69,10 @@ class LossFact:
     arguments: tuple[Argument, ...] = ()  # every keyword the cases read
     class_dim: int = 1  # where the classes are, for "logits" (timm's classification losses: -1)
     source: str = ""  # "path/in/library.py: what it does with the input"
+    # The losses (torch functions or other catalogued classes) the library passes the input to as it
+    # came. The runtime guard checks the input where it arrives there; a class loss with none is checked
+    # at its own ``forward`` (its own softmax, sigmoid or log_softmax is invisible to the guard otherwise).
+    reaches: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,14 +153,30 @@ def _smp(name: str, source: str, **spec: object) -> LossFact:
 
 
 def _timm(
-    name: str, source: str, *, expects: Expectation, keyword: str = "x", class_dim: int = -1
+    name: str,
+    source: str,
+    *,
+    expects: Expectation,
+    keyword: str = "x",
+    class_dim: int = -1,
+    reaches: tuple[str, ...] = (),
 ) -> LossFact:
     return LossFact(
-        "timm", f"timm.loss.{name}", "class", 0, keyword, (Case(expects),), class_dim=class_dim, source=source
+        "timm",
+        f"timm.loss.{name}",
+        "class",
+        0,
+        keyword,
+        (Case(expects),),
+        class_dim=class_dim,
+        source=source,
+        reaches=reaches,
     )
 
 
 _ALWAYS_LOGITS = (Case("logits"),)
+_CROSS_ENTROPY = "torch.nn.functional.cross_entropy"
+_BCE_WITH_LOGITS = "torch.nn.functional.binary_cross_entropy_with_logits"
 
 LOSSES: tuple[LossFact, ...] = (
     # ------------------------------------------------------------------ MONAI 1.6.1
@@ -164,6 +184,7 @@ LOSSES: tuple[LossFact, ...] = (
         "DiceCELoss",
         "monai/losses/dice.py: DiceCELoss.ce runs nn.CrossEntropyLoss (BCEWithLogitsLoss for one channel) on the input",
         cases=_ALWAYS_LOGITS,
+        reaches=(_CROSS_ENTROPY, _BCE_WITH_LOGITS),
     ),
     _monai(
         "DiceFocalLoss",
@@ -256,6 +277,8 @@ LOSSES: tuple[LossFact, ...] = (
         "FocalLoss",
         "segmentation_models_pytorch/losses/focal.py: focal_loss_with_logits on the input unless from_logits=False (fifth argument)",
         **_smp_from_logits(4),
+        # losses/_functional.py: focal_loss_with_logits calls F.binary_cross_entropy_with_logits (per class slice).
+        reaches=(_BCE_WITH_LOGITS,),
     ),
     _smp(
         "LovaszLoss",
@@ -272,6 +295,7 @@ LOSSES: tuple[LossFact, ...] = (
         "SoftBCEWithLogitsLoss",
         "segmentation_models_pytorch/losses/soft_bce.py: forward calls F.binary_cross_entropy_with_logits on y_pred",
         cases=(Case("binary logits"),),
+        reaches=(_BCE_WITH_LOGITS,),
     ),
     # ------------------------------------------------------------------ torchvision 0.29.1
     LossFact(
@@ -282,6 +306,7 @@ LOSSES: tuple[LossFact, ...] = (
         "inputs",
         (Case("binary logits"),),
         source="torchvision/ops/focal_loss.py: sigmoid_focal_loss applies torch.sigmoid and BCE-with-logits to inputs",
+        reaches=(_BCE_WITH_LOGITS,),
     ),
     # ------------------------------------------------------------------ timm 1.0.31
     _timm(
@@ -298,6 +323,7 @@ LOSSES: tuple[LossFact, ...] = (
         "BinaryCrossEntropy",
         "timm/loss/binary_cross_entropy.py: forward calls F.binary_cross_entropy_with_logits on x",
         expects="binary logits",
+        reaches=(_BCE_WITH_LOGITS,),
     ),
     _timm(
         "AsymmetricLossMultiLabel",
@@ -320,6 +346,8 @@ LOSSES: tuple[LossFact, ...] = (
         "timm/loss/jsd.py: forward splits x and applies a cross-entropy and F.softmax(logits, dim=1) to the splits",
         expects="logits",
         class_dim=1,
+        # It overrides __call__, not forward; its first split goes to one of these.
+        reaches=("timm.loss.LabelSmoothingCrossEntropy", "torch.nn.CrossEntropyLoss"),
     ),
 )
 
