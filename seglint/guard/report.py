@@ -92,6 +92,11 @@ class GuardError(ValueError):
         self.verdict = verdict
 
 
+# The public names, as users import them (``-W error::seglint.guard.GuardWarning``, tracebacks).
+for _public in (Verdict, GuardWarning, *WARNINGS.values(), GuardError):
+    _public.__module__ = "seglint.guard"
+
+
 Action = Union[Literal["warn", "raise"], Callable[[Verdict], object]]
 
 
