@@ -26,10 +26,7 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     if rest[:1] == ["-m"]:
         ours += rest[:2]
         rest = rest[2:]
-        options = parser.parse_args(ours)
-        if not options.module:
-            parser.error("-m needs a module name")
-        return options, rest
+        return parser.parse_args(ours), rest
     options = parser.parse_args(ours)
     if not rest:
         parser.error("a script (or -m module) to run is required")
