@@ -3,7 +3,7 @@ what must never import torch."""
 
 from __future__ import annotations
 
-import os
+import runpy
 import subprocess
 import sys
 import warnings
@@ -46,21 +46,22 @@ print("done")
 """
 
 
-def test_python_m_seglint_guard_runs_a_script_with_its_arguments(tmp_path, monkeypatch):
+def test_python_m_seglint_guard_runs_a_script_with_its_arguments(tmp_path, monkeypatch, capsys):
+    """As ``python -m seglint.guard train.py --epochs 2`` runs it (runpy, in this process: a second
+    interpreter would spend seconds importing torch again)."""
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
-    env = {**os.environ, "PYTHONWARNINGS": "ignore::UserWarning:torch"}
-    warned = subprocess.run(
-        [sys.executable, "-m", "seglint.guard", str(script), "--epochs", "2"],
-        capture_output=True, text=True, cwd=tmp_path, env=env,
-    )
-    assert warned.returncode == 0, warned.stderr
-    assert "args ['--epochs', '2']" in warned.stdout and "done" in warned.stdout
-    assert f"{script}:7: ProbabilitiesAsLogitsWarning: SEG001 probabilities-as-logits" in warned.stderr
-    monkeypatch.setattr(sys, "argv", sys.argv[:])
+    monkeypatch.setattr(sys, "argv", ["python -m seglint.guard", str(script), "--epochs", "2"])
     monkeypatch.setattr(sys, "path", sys.path[:])
+    with pytest.warns(GuardWarning) as record:
+        runpy.run_path(guard_main.__code__.co_filename, run_name="__main__")  # seglint/guard/__main__.py
+    assert capsys.readouterr().out == "args ['--epochs', '2']\ndone\n"
+    (warning,) = [w for w in record.list if issubclass(w.category, GuardWarning)]
+    assert (warning.filename, warning.lineno) == (str(script), 7)
+    assert str(warning.message).startswith("SEG001 probabilities-as-logits")
     with pytest.raises(GuardError, match=f"{script}:7: SEG001"):
         guard_main(["--action", "raise", str(script)])
+    assert "done" not in capsys.readouterr().out
 
 
 def test_python_m_seglint_guard_m_module(tmp_path, monkeypatch):

@@ -15,6 +15,7 @@ from seglint.guard.verdicts import (
     MIN_VALUES,
     history,
     received_from_statistics,
+    received_from_values,
     too_small,
     value_statistics,
 )
@@ -33,6 +34,8 @@ def judge(x: torch.Tensor, expects: str, class_dim: int | None = 1, *, cross_ent
         dtype=x.dtype,
         cross_entropy=cross_entropy,
     )
+    # The path the CPU takes (one aminmax first) must agree with the full statistics, always.
+    assert received_from_values(x, expects, class_dim, cross_entropy=cross_entropy) == evidence  # type: ignore[arg-type]
     return None if evidence is None else evidence.received
 
 
@@ -159,6 +162,9 @@ def test_real_log_softmax_is_log_probabilities_only_for_cross_entropy():
     assert judge(F.log_softmax(z, 1), "logits") == "log-probabilities"
     assert judge(F.log_softmax(z, 1), "logits", cross_entropy=False) is None  # library losses: SEG004 is CE's
     assert judge(F.log_softmax(z, 1) + 1e-3, "logits") is None  # logsumexp 1e-3 away from 0
+    saturated = F.log_softmax(z * 1000, 1)  # each row's top class: exactly 0
+    assert saturated.max().item() == 0.0
+    assert judge(saturated, "logits") == "log-probabilities"
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16, torch.float16])

@@ -15,8 +15,10 @@ from seglint.guard.losses import WATCHED_FUNCTIONS, WatchedLoss, watched_library
 from seglint.guard.report import NAMES, Action, CallSite, Reporter, Verdict, call_site, message
 from seglint.guard.verdicts import (
     Evidence,
+    class_count,
     history,
     received_from_statistics,
+    received_from_values,
     too_small,
     value_statistics,
 )
@@ -163,23 +165,27 @@ class Guard(contextlib.ContextDecorator):
         class_dim = loss.class_dim_for(tensor)
         if (loss.class_dim is not None and class_dim is None) or too_small(tensor, loss.expects, class_dim):
             return
+        defers = self._defers(tensor)
         with torch._C.DisableTorchFunction():  # other modes do not see the guard's own arithmetic
-            statistics = value_statistics(tensor, class_dim)
-        numel, dtype = tensor.numel(), tensor.dtype
-        classes = None if class_dim is None else int(tensor.shape[class_dim])
+            if defers:
+                statistics = value_statistics(tensor, class_dim)
+            else:
+                evidence = received_from_values(tensor, loss.expects, class_dim, cross_entropy=loss.cross_entropy)
+        if not defers:
+            if evidence is not None:
+                self._conclude(loss, evidence, call_site())
+            return
+        numel, dtype, classes = tensor.numel(), tensor.dtype, class_count(tensor, class_dim)
+        site = call_site()
 
-        def finish(values: Sequence[float], site: CallSite | None = None) -> None:
+        def finish(values: Sequence[float]) -> None:
             evidence = received_from_statistics(
                 values, loss.expects, numel=numel, classes=classes, dtype=dtype, cross_entropy=loss.cross_entropy
             )
             if evidence is not None:
-                self._conclude(loss, evidence, site or call_site())
+                self._conclude(loss, evidence, site)
 
-        if self._defers(tensor):
-            site = call_site()
-            self.deferred.submit(statistics, lambda values: finish(values, site))
-        else:
-            finish(statistics.tolist())
+        self.deferred.submit(statistics, finish)
 
     def _defers(self, tensor: torch.Tensor) -> bool:
         if self.defer is None:

@@ -196,6 +196,26 @@ def value_statistics(tensor: torch.Tensor, class_dim: int | None) -> torch.Tenso
     )
 
 
+@torch.no_grad()
+def received_from_values(
+    tensor: torch.Tensor, expects: Expectation, class_dim: int | None, *, cross_entropy: bool
+) -> Evidence | None:
+    """The value checks at once (synchronising on an accelerator). Logits, the common case, cost one
+    ``aminmax``: values outside [0, 1] (and, for cross_entropy, above 0) can meet no rule."""
+    lo, hi = (float(v) for v in torch.aminmax(tensor.detach()))
+    possible = lo != hi and ((lo >= 0 and hi <= 1) or (expects == "logits" and cross_entropy and hi <= 0))
+    if not possible:
+        return None
+    return received_from_statistics(
+        value_statistics(tensor, class_dim).tolist(),
+        expects,
+        numel=tensor.numel(),
+        classes=class_count(tensor, class_dim),
+        dtype=tensor.dtype,
+        cross_entropy=cross_entropy,
+    )
+
+
 def received_from_statistics(
     statistics: Sequence[float],
     expects: Expectation,
