@@ -249,22 +249,32 @@ def _check(argv: list[str]) -> int:
     if stdin:
         return _check_stdin(options, settings, cli, codes, cwd)
 
+    from seglint.diagnostics import FileResult
     from seglint.discovery import discover
     from seglint.runner import Job, lint_files
 
-    files = discover(options.paths, settings, cwd=cwd, force_exclude=options.force_exclude)
+    found = discover(options.paths, settings, cwd=cwd, force_exclude=options.force_exclude)
+    for warning in found.warnings:
+        _warn(warning)
+    run = _Run(results=[FileResult(error.path, error=error) for error in found.errors])
     spec = _catalogue_spec(settings)
     if options.fix or options.diff:
         from seglint.runner import text_linter
 
-        run = _Run()
-        lint = text_linter(spec)
-        for path in files:
+        lint = text_linter(spec, limits=settings.limits, checked=found.files, warn=_warn)
+        for path in found.files:
             run.results.append(_check_file(path, options, settings, cli, codes, cwd, run, lint))
         return _report(run, options, ALL_RULES)
-    jobs = [Job(path, _enabled(path, settings, cli, codes, cwd)) for path in files]
-    results = lint_files(jobs, spec, cache_dir=_cache_dir(options, settings, cwd), workers=options.jobs)
-    return _report(_Run(results=results), options, ALL_RULES)
+    jobs = [Job(path, _enabled(path, settings, cli, codes, cwd)) for path in found.files]
+    run.results += lint_files(
+        jobs,
+        spec,
+        cache_dir=_cache_dir(options, settings, cwd),
+        workers=options.jobs,
+        limits=settings.limits,
+        warn=_warn,
+    )
+    return _report(run, options, ALL_RULES)
 
 
 def _catalogue_spec(settings: Settings) -> CatalogueSpec:
@@ -355,7 +365,7 @@ def _check_stdin(
     from seglint.runner import text_linter
 
     select = _enabled(path, settings, cli, codes, cwd)
-    lint = text_linter(_catalogue_spec(settings))
+    lint = text_linter(_catalogue_spec(settings), limits=settings.limits, warn=_warn)
     if not (options.fix or options.diff):
         return _report(_Run(results=[lint(source.text, path, select)]), options, ALL_RULES)
 
@@ -445,6 +455,10 @@ def _report(
     if remaining and not options.exit_zero:
         return 1
     return 0
+
+
+def _warn(message: str) -> None:
+    _write(sys.stderr, f"seglint: warning: {message}\n")
 
 
 def _write(stream: TextIO, text: str) -> None:

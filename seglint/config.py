@@ -21,6 +21,7 @@ from typing import Any
 from seglint.analysis.libraries import LIBRARIES
 from seglint.errors import ConfigError
 from seglint.globs import Glob, compile_globs, matches_path_or_parent
+from seglint.limits import DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_PROJECT_FILES, Limits
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -63,7 +64,8 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _CATALOGUE_KEYS = ("libraries", "logits-losses", "log-probability-losses", "probability-functions")
-VALID_KEYS: tuple[str, ...] = tuple(sorted((*_LIST_KEYS, *_CATALOGUE_KEYS, "per-file-ignores")))
+_LIMIT_KEYS = ("max-file-size", "max-project-files")
+VALID_KEYS: tuple[str, ...] = tuple(sorted((*_LIST_KEYS, *_CATALOGUE_KEYS, *_LIMIT_KEYS, "per-file-ignores")))
 _QUALIFIED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 _MIN_PREFIX = 3  # "SEG": a selector must at least name the linter
 
@@ -94,10 +96,16 @@ class Settings:
     logits_losses: tuple[str, ...] = ()
     log_probability_losses: tuple[str, ...] = ()
     probability_functions: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    max_project_files: int = DEFAULT_MAX_PROJECT_FILES
 
     @property
     def exclude_globs(self) -> tuple[Glob, ...]:
         return compile_globs((*self.exclude, *self.extend_exclude))
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_file_size=self.max_file_size, max_project_files=self.max_project_files)
 
 
 def valid_selectors(codes: Sequence[str]) -> tuple[str, ...]:
@@ -171,6 +179,13 @@ class _Validator:
                 raise self.error(key, f"{item!r} is not a qualified name; valid: {example}")
         return items
 
+    def positive_integer(self, key: str, value: Any, example: str) -> int:
+        if type(value) is not int or value < 1:
+            raise self.error(
+                key, f"expected a positive integer, got {_describe(value)}; valid: e.g. {example}"
+            )
+        return value
+
     def patterns(self, key: str, value: Any) -> tuple[str, ...]:
         items = self.strings(key, value, 'glob patterns, e.g. ["tests/fixtures/*"]')
         for item in items:
@@ -222,6 +237,12 @@ def parse_table(table: Any, *, file: str, root: Path, codes: Sequence[str]) -> S
         ),
         probability_functions=check.qualified_names(
             "probability-functions", table.get("probability-functions", [])
+        ),
+        max_file_size=check.positive_integer(
+            "max-file-size", table.get("max-file-size", DEFAULT_MAX_FILE_SIZE), "4194304 (bytes)"
+        ),
+        max_project_files=check.positive_integer(
+            "max-project-files", table.get("max-project-files", DEFAULT_MAX_PROJECT_FILES), "50000"
         ),
     )
 

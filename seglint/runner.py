@@ -7,24 +7,26 @@ the prefilter and misses the cache, so a run over files without loss code never 
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seglint.cache import ABSENT, Cache, content_hash
 from seglint.diagnostics import FileError, FileResult
+from seglint.limits import DEFAULT_LIMITS, Limits
 from seglint.prefilter import could_match
-from seglint.providers import Providers, providers_in
-from seglint.roots import find_root
-from seglint.sources import Source, decode_source
+from seglint.provider_scan import project_providers
+from seglint.providers import Providers
+from seglint.roots import ProjectRoot, find_root
+from seglint.sources import decode_source, read_error, read_file, read_text
 
 if TYPE_CHECKING:
     from seglint.analysis.catalogue import Catalogue
     from seglint.analysis.project import Project
+
+__all__ = ["CatalogueSpec", "Job", "lint_files", "project_providers", "read_text", "text_linter"]
 
 # A pool costs a process start, an import of libcst and a scan for loss providers per worker (about
 # 1 s on a large tree); most files of a tree are dropped by the prefilter. Measured on 2 cores: a pool
@@ -71,43 +73,77 @@ class Work:
     select: frozenset[str]
 
 
-def read_text(path: Path) -> str | None:
-    """The decoded text of another module of the project, or ``None`` if it cannot be read."""
-    try:
-        source = decode_source(path.read_bytes(), str(path))
-    except OSError:
-        return None
-    return source.text if isinstance(source, Source) else None
-
-
 class _Linter:
-    """One process's state: the catalogue, a project per root, the cache."""
+    """One process's state: the catalogue, a project and its loss providers per root, the cache.
 
-    def __init__(self, spec: CatalogueSpec, cache_dir: Path | None, partial: bool | None) -> None:
+    ``checked``: every file of the run (a root without a marker scans these and what they import);
+    ``providers``: the providers of roots already scanned (by the parent of a worker process).
+    """
+
+    def __init__(
+        self,
+        spec: CatalogueSpec,
+        cache_dir: Path | None,
+        partial: bool | None,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        checked: Sequence[str] = (),
+        providers: Mapping[Path, Providers] | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self._catalogue = spec.build()
-        self._cache = Cache(cache_dir, spec.fingerprint() + f"|partial={partial}") if cache_dir else None
+        fingerprint = f"{spec.fingerprint()}|partial={partial}|max-file-size={limits.max_file_size}"
+        self._cache = Cache(cache_dir, fingerprint) if cache_dir else None
         self._cache_dir = cache_dir
         self._partial = partial
+        self._limits = limits
+        self._checked = tuple(checked)
+        self._checked_by_root: dict[Path, list[str]] | None = None
+        self._warn = warn
         self._projects: dict[Path, Project] = {}
-        self._roots: dict[Path, Path] = {}  # directory -> project root
-        self._root_providers: dict[Path, Providers] = {}
+        self._roots: dict[Path, ProjectRoot] = {}  # directory -> project root
+        self._root_providers: dict[Path, Providers] = dict(providers or {})
 
-    def _root(self, path: str) -> Path:
+    def _root(self, path: str) -> ProjectRoot:
         directory = Path(path).parent
         if directory not in self._roots:
             self._roots[directory] = find_root(Path(path))
         return self._roots[directory]
 
-    def _providers(self, path: str) -> Providers:
+    def _providers(self, path: str, text: str | None = None) -> Providers:
         root = self._root(path)
-        if root not in self._root_providers:
-            self._root_providers[root] = project_providers(root, self._catalogue, self._cache_dir)
-        return self._root_providers[root]
+        if root.path not in self._root_providers:
+            checked: list[tuple[Path, str | None]] = []
+            if not root.has_marker:
+                checked = [(Path(p), None) for p in self._checked_below(root) if p != path]
+                checked.append((Path(path), text))
+            self._root_providers[root.path] = project_providers(
+                root,
+                self._catalogue,
+                self._cache_dir,
+                checked=checked,
+                limit=self._limits.max_project_files,
+                warn=self._warn,
+            )
+        return self._root_providers[root.path]
+
+    def _checked_below(self, root: ProjectRoot) -> list[str]:
+        if self._checked_by_root is None:
+            self._checked_by_root = {}
+            for path in self._checked:
+                self._checked_by_root.setdefault(self._root(path).path, []).append(path)
+        return self._checked_by_root.get(root.path, [])
+
+    def providers_of(self, paths: Iterable[str]) -> dict[Path, Providers]:
+        """Scan the roots of ``paths`` now (for worker processes, which then scan nothing)."""
+        for path in paths:
+            self._providers(path)
+        return dict(self._root_providers)
 
     def _project(self, path: str) -> Project:
         from seglint.analysis.project import Project
 
-        root = self._root(path)
+        root = self._root(path).path
         if root not in self._projects:
             providers = self._providers(path)
             self._projects[root] = Project(
@@ -118,11 +154,9 @@ class _Linter:
     def prepare(self, job: Job) -> FileResult | Work:
         """Read, decode, prefilter and look up the cache: a final result, or the work left to do."""
         try:
-            data = Path(job.path).read_bytes()
+            data = read_file(job.path)
         except OSError as exc:
-            return FileResult(
-                job.path, error=FileError(job.path, 0, 0, f"could not read: {exc.strerror or exc}")
-            )
+            return FileResult(job.path, error=read_error(job.path, exc))
         source = decode_source(data, job.path)
         if isinstance(source, FileError):
             return FileResult(job.path, error=source)
@@ -150,7 +184,7 @@ class _Linter:
             dependencies = {str(place): ABSENT for place in project.absent}
             for dependency in sorted(project.touched - {own}):
                 try:
-                    dependencies[str(dependency)] = content_hash(dependency.read_bytes())
+                    dependencies[str(dependency)] = content_hash(read_file(dependency))
                 except OSError:
                     return result  # a module that vanished meanwhile: do not cache
             self._cache.put(work.path, work.digest, work.select, result, dependencies)
@@ -160,8 +194,13 @@ class _Linter:
         self, text: str, path: str, select: frozenset[str], project: Project | None = None
     ) -> FileResult:
         """The engine's result; an engine crash on one file is that file's error, not the run's end."""
-        if not could_match(text, select, self._catalogue, cross_module=True, providers=self._providers(path)):
+        if not could_match(
+            text, select, self._catalogue, cross_module=True, providers=self._providers(path, text)
+        ):
             return FileResult(path)
+        too_large = _size_error(text, path, self._limits.max_file_size)
+        if too_large is not None:
+            return FileResult(path, error=too_large)
         project = project if project is not None else self._project(path)
         from seglint.engine import lint_source
 
@@ -186,88 +225,58 @@ def lint_files(
     cache_dir: Path | None,
     workers: int | None = None,
     partial: bool | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    warn: Callable[[str], None] | None = None,
 ) -> list[FileResult]:
-    """Results in the order of ``jobs``. ``workers=None`` uses a pool only for trees large enough to pay."""
+    """Results in the order of ``jobs``. ``workers=None`` uses a pool only for trees large enough to pay.
+    ``warn`` hears what the run left out beyond the files themselves (a provider scan that stopped)."""
     count = _worker_count(len(jobs), workers)
+    paths = [job.path for job in jobs]
+    linter = _Linter(spec, cache_dir, partial, limits=limits, checked=paths, warn=warn)
     if count <= 1:
-        linter = _Linter(spec, cache_dir, partial)
         return [linter.lint(job) for job in jobs]
     from concurrent.futures import ProcessPoolExecutor
 
+    # The roots are scanned here, once, rather than once per worker.
+    providers = linter.providers_of(paths)
     # Workers read, prefilter and analyse; small chunks keep both busy to the end.
     chunksize = max(1, min(16, len(jobs) // (count * 8)))
     with ProcessPoolExecutor(
-        max_workers=count, initializer=_init_worker, initargs=(spec, cache_dir, partial)
+        max_workers=count,
+        initializer=_init_worker,
+        initargs=(spec, cache_dir, partial, limits, paths, providers),
     ) as pool:
         return list(pool.map(_lint_job, jobs, chunksize=chunksize))
 
 
 def text_linter(
-    spec: CatalogueSpec, *, partial: bool | None = None
+    spec: CatalogueSpec,
+    *,
+    partial: bool | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    checked: Sequence[str] = (),
+    warn: Callable[[str], None] | None = None,
 ) -> Callable[[str, str, frozenset[str]], FileResult]:
-    """A function linting one text (stdin, or a file being fixed), in this process, without the cache."""
-    linter = _Linter(spec, None, partial)
+    """A function linting one text (stdin, or a file being fixed), in this process, without the cache.
+    ``checked``: every file of the run."""
+    linter = _Linter(spec, None, partial, limits=limits, checked=checked, warn=warn)
     return lambda text, path, select: linter.lint_text(text, path, select)
 
 
-def project_providers(root: Path, catalogue: Catalogue, cache_dir: Path | None) -> Providers:
-    """The loss providers of the project under ``root`` (a text scan of every module, remembered per
-    file by size and modification time in the cache directory)."""
-    index_path = cache_dir / "providers-v1.json" if cache_dir is not None else None
-    known: dict[str, list] = {}
-    if index_path is not None:
-        try:
-            loaded = json.loads(index_path.read_text(encoding="utf-8"))
-            known = (
-                loaded
-                if isinstance(loaded, dict) and loaded.get("words") == sorted(catalogue.loss_words())
-                else {}
-            )
-        except (OSError, ValueError):
-            known = {}
-    entries = known.get("files", {}) if isinstance(known.get("files"), dict) else {}
-    fresh: dict[str, list] = {}
-    found = Providers()
-    for path in _project_modules(root):
-        try:
-            status = path.stat()
-        except OSError:
-            continue
-        key = str(path)
-        stamp = [status.st_mtime_ns, status.st_size]
-        entry = entries.get(key)
-        if not (isinstance(entry, list) and len(entry) == 4 and entry[:2] == stamp):
-            text = read_text(path)
-            provided = providers_in(text, catalogue.loss_words()) if text is not None else Providers()
-            entry = [*stamp, sorted(provided.functions), sorted(provided.classes)]
-        fresh[key] = entry
-        found = found.merged(Providers(frozenset(entry[2]), frozenset(entry[3])))
-    if index_path is not None and fresh != entries:
-        _write_json(index_path, {"words": sorted(catalogue.loss_words()), "files": fresh})
-    return found
-
-
-def _project_modules(root: Path) -> Iterator[Path]:
-    from seglint.config import DEFAULT_EXCLUDE
-
-    skipped = set(DEFAULT_EXCLUDE)
-    for directory, subdirectories, files in os.walk(root):
-        subdirectories[:] = sorted(d for d in subdirectories if d not in skipped and not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith(".py"):
-                yield Path(directory, name)
-
-
-def _write_json(path: Path, data: object) -> None:
-    """Atomically, and never failing the run: the index only saves time."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".providers-", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream)
-        os.replace(temporary, path)
-    except OSError:
-        pass
+def _size_error(text: str, path: str, limit: int) -> FileError | None:
+    """A file too large to analyse (checked after the prefilter: a large file that names no loss is fine)."""
+    if len(text) * 4 <= limit:  # at most 4 bytes a character
+        return None
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= limit:
+        return None
+    return FileError(
+        path,
+        0,
+        0,
+        f"not analysed: the file is {size / 2**20:.1f} MiB, larger than max-file-size ({limit:,} bytes); "
+        "exclude it, or raise max-file-size in [tool.seglint]",
+    )
 
 
 def _worker_count(files: int, requested: int | None) -> int:
@@ -281,9 +290,16 @@ def _worker_count(files: int, requested: int | None) -> int:
 _worker: _Linter | None = None
 
 
-def _init_worker(spec: CatalogueSpec, cache_dir: Path | None, partial: bool | None) -> None:
+def _init_worker(
+    spec: CatalogueSpec,
+    cache_dir: Path | None,
+    partial: bool | None,
+    limits: Limits,
+    checked: Sequence[str],
+    providers: Mapping[Path, Providers],
+) -> None:
     global _worker
-    _worker = _Linter(spec, cache_dir, partial)
+    _worker = _Linter(spec, cache_dir, partial, limits=limits, checked=checked, providers=providers)
 
 
 def _lint_job(job: Job) -> FileResult:

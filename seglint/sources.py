@@ -2,13 +2,21 @@
 
 Newlines are kept exactly as they are in the file (no universal-newline translation), so a fix that
 re-encodes the text with :attr:`Source.encoding` reproduces every byte it did not touch.
+
+Only regular files are ever opened (:func:`read_file`): a named pipe, a socket or a device, even
+behind a symbolic link, is an error before anything is opened, since reading one can block forever
+(a FIFO with no writer) or never end (``/dev/zero``).
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
+import errno
 import io
+import os
 import re
+import stat
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,14 +74,75 @@ def decode_source(data: bytes, path: str) -> Source | FileError:
     return Source(text, encoding)
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` names, in words: ``"a named pipe (FIFO)"``, ``"a regular file"``..."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    return next((kind for test, kind in _KINDS if test(mode)), "not a regular file")
+
+
+def not_a_regular_file(path: str | Path, mode: int) -> OSError:
+    """The error for a path that is something other than a regular file (named, or behind a link)."""
+    kind = file_kind(mode)
+    if os.path.islink(path):
+        target = os.path.realpath(path)
+        return OSError(errno.EINVAL, f"it is a symbolic link to {kind} ({target}), not a regular file")
+    return OSError(errno.EINVAL, f"it is {kind}, not a regular file")
+
+
+def read_file(path: str | Path) -> bytes:
+    """The bytes of the regular file at ``path`` (a symbolic link is followed).
+
+    Raises OSError for anything else without reading from it: a FIFO, socket or device is never
+    opened, and one swapped in after the check is opened without blocking and refused.
+    """
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise not_a_regular_file(path, mode)
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(descriptor, "rb") as stream:
+        opened = os.fstat(stream.fileno()).st_mode
+        if not stat.S_ISREG(opened):
+            raise not_a_regular_file(path, opened)
+        return stream.read()
+
+
+def read_error(path: str | Path, error: OSError) -> FileError:
+    """The FileError for a file that could not be read."""
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOENT and os.path.islink(path):
+        with contextlib.suppress(OSError):
+            reason = f"{reason} (a broken symbolic link to {os.readlink(path)})"
+    return FileError(str(path), 0, 0, f"could not read: {reason}")
+
+
 def read_source(path: str | Path) -> Source | FileError:
-    """Read and decode the file at ``path``; a missing or unreadable file is a FileError."""
-    shown = str(path)
+    """Read and decode the file at ``path``; a missing, unreadable or irregular file is a FileError."""
     try:
-        data = Path(path).read_bytes()
+        data = read_file(path)
     except OSError as exc:
-        return FileError(shown, 0, 0, f"could not read: {exc.strerror or exc}")
-    return decode_source(data, shown)
+        return read_error(path, exc)
+    return decode_source(data, str(path))
+
+
+def read_text(path: Path) -> str | None:
+    """The decoded text of a module read for context (another module of the project), or ``None``
+    if it cannot be read or decoded: only the files being checked report such problems."""
+    try:
+        data = read_file(path)
+    except OSError:
+        return None
+    source = decode_source(data, str(path))
+    return source.text if isinstance(source, Source) else None
 
 
 def encode_source(text: str, encoding: str) -> bytes:

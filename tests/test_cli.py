@@ -102,10 +102,6 @@ def test_a_syntax_error_and_a_non_utf8_file_next_to_good_files(tmp_path: Path) -
 
 
 def test_exit_2_on_usage_errors(tmp_path: Path) -> None:
-    result = seglint("missing.py", cwd=tmp_path)
-    assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "seglint: error: path 'missing.py' does not exist\n"
-
     result = seglint("--format", "xml", ".", cwd=tmp_path)
     assert result.returncode == 2
     assert "--format: invalid choice: 'xml' (choose from 'text', 'json', 'sarif', 'github')" in result.stderr

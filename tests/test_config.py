@@ -115,8 +115,8 @@ def test_unknown_key(tmp_path: Path) -> None:
     message = error_of(tmp_path, 'selec = ["SEG001"]\n')
     assert message == (
         "pyproject.toml: [tool.seglint]: unknown key 'selec'; valid: exclude, extend-exclude, "
-        "extend-select, ignore, libraries, log-probability-losses, logits-losses, per-file-ignores, "
-        "probability-functions, select"
+        "extend-select, ignore, libraries, log-probability-losses, logits-losses, max-file-size, "
+        "max-project-files, per-file-ignores, probability-functions, select"
     )
 
 

@@ -7,9 +7,15 @@ from pathlib import Path
 import pytest
 
 from seglint.config import Settings
-from seglint.discovery import discover, is_excluded
-from seglint.errors import UsageError
+from seglint.discovery import discover as discovery
+from seglint.discovery import is_excluded
 from seglint.globs import Glob
+
+
+def discover(*args, **options) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    found = discovery(*args, **options)
+    assert found.errors == () and found.warnings == ()
+    return found.files
 
 
 @pytest.fixture
@@ -101,9 +107,12 @@ def test_force_exclude_applies_excludes_to_named_paths(tree: Path) -> None:
     assert discover(named, settings, cwd=tree, force_exclude=True) == ("a.py",)
 
 
-def test_a_missing_path_is_a_usage_error(tree: Path) -> None:
-    with pytest.raises(UsageError, match=r"^path 'nope\.py' does not exist$"):
-        discover(["a.py", "nope.py"], Settings(root=tree), cwd=tree)
+def test_a_missing_path_is_an_error_for_that_path_only(tree: Path) -> None:
+    found = discovery(["a.py", "nope.py"], Settings(root=tree), cwd=tree)
+    assert found.files == ("a.py",)
+    assert [(e.path, e.reason) for e in found.errors] == [
+        ("nope.py", "could not read: No such file or directory")
+    ]
 
 
 def test_is_excluded_checks_ancestors_below_the_root_only(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from seglint.analysis.catalogue import TORCH
 from seglint.analysis.project import Project
 from seglint.engine import lint_source
-from seglint.roots import find_root
+from seglint.roots import ProjectRoot, find_root
 from seglint.rules import RULES_BY_CODE
 from seglint.runner import project_providers
 from tests.expectations import expected_findings
@@ -25,7 +25,7 @@ def read(path: Path) -> str | None:
 
 def project_for(path: Path, **options) -> Project:
     root = find_root(path)
-    return Project(root, read=read, providers=project_providers(root, TORCH, None), **options)
+    return Project(root.path, read=read, providers=project_providers(root, TORCH, None), **options)
 
 
 def lint(path: Path, project: Project):
@@ -61,10 +61,11 @@ def test_without_a_project_other_modules_are_not_followed() -> None:
 
 
 def test_root_is_the_nearest_marker() -> None:
-    assert find_root(PROJECTS / "scripts" / "train.py") == (PROJECTS / "scripts").resolve()
-    assert (
-        find_root(PROJECTS / "src_layout" / "src" / "segpkg" / "nets.py")
-        == (PROJECTS / "src_layout").resolve()
+    assert find_root(PROJECTS / "scripts" / "train.py") == ProjectRoot(
+        (PROJECTS / "scripts").resolve(), "setup.cfg"
+    )
+    assert find_root(PROJECTS / "src_layout" / "src" / "segpkg" / "nets.py") == ProjectRoot(
+        (PROJECTS / "src_layout").resolve(), "pyproject.toml"
     )
 
 
@@ -77,7 +78,7 @@ def test_module_names_follow_the_src_layout() -> None:
 
 def test_a_file_that_names_no_loss_is_analysed_when_it_uses_a_project_loss_provider() -> None:
     root = PROJECTS / "src_layout"
-    providers = project_providers(root, TORCH, None)
+    providers = project_providers(find_root(root), TORCH, None)
     assert {"build_loss"} <= providers.functions and "BaseTrainer" in providers.classes
     train = root / "src" / "segpkg" / "train_elsewhere.py"
     without = lint_source(train.read_text(), str(train), select=ALL_CODES, project=Project(root, read=read))

@@ -1,0 +1,23 @@
+"""How much work seglint does beyond the files it is given, and on each file: the bounds that keep a
+run from hanging on a huge tree or a generated file. Set in ``[tool.seglint]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Files that can hold a finding and are larger than this are reported, not analysed: parsing with
+#: libcst costs about a second and 1 GiB of memory per MiB of dense code. The largest files of the
+#: benchmark trees (transformers, MONAI) are under 360 KB.
+DEFAULT_MAX_FILE_SIZE = 1024 * 1024
+#: The scan of a project for loss providers visits at most this many files and directories, in sorted
+#: order (torch's installed package holds about 15,000).
+DEFAULT_MAX_PROJECT_FILES = 20_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    max_project_files: int = DEFAULT_MAX_PROJECT_FILES
+
+
+DEFAULT_LIMITS = Limits()
