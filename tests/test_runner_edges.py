@@ -12,6 +12,7 @@ import pytest
 
 import seglint.engine
 from seglint.diagnostics import FileResult
+from seglint.roots import find_root
 from seglint.rules import RULES_BY_CODE
 from seglint.runner import (
     MIN_FILES_FOR_POOL,
@@ -166,25 +167,25 @@ def test_the_provider_index_is_kept_and_follows_edits(tree: Path) -> None:
     (tree / "build" / "x.py").write_text(BUILDER.replace("build_loss", "built_loss"))
     (tree / "notes.txt").write_text(BUILDER.replace("build_loss", "text_loss"))
     cache = tree / "cache"
-    found = project_providers(tree, catalogue, cache)
+    found = project_providers(find_root(tree), catalogue, cache)
     assert found.functions == {"build_loss"} and found.classes == frozenset()
     index = json.loads((cache / "providers-v1.json").read_text())
     assert index["words"] == sorted(catalogue.loss_words())
     assert sorted(index["files"]) == [str(tree / "builders.py")]
     written = (cache / "providers-v1.json").stat().st_mtime_ns
 
-    assert project_providers(tree, catalogue, cache) == found  # served from the index, not rewritten
+    assert project_providers(find_root(tree), catalogue, cache) == found  # served from the index, not rewritten
     assert (cache / "providers-v1.json").stat().st_mtime_ns == written
 
     builders = tree / "builders.py"
     builders.write_text(BUILDER.replace("build_loss", "make_criterion") + "\n")
-    assert project_providers(tree, catalogue, cache).functions == {"make_criterion"}
-    assert project_providers(tree, catalogue, None).functions == {"make_criterion"}
+    assert project_providers(find_root(tree), catalogue, cache).functions == {"make_criterion"}
+    assert project_providers(find_root(tree), catalogue, None).functions == {"make_criterion"}
 
     (cache / "providers-v1.json").write_text('{"words": [], "files": {}}')  # another catalogue's index
-    assert project_providers(tree, catalogue, cache).functions == {"make_criterion"}
+    assert project_providers(find_root(tree), catalogue, cache).functions == {"make_criterion"}
     (cache / "providers-v1.json").write_text("not json")
-    assert project_providers(tree, catalogue, cache).functions == {"make_criterion"}
+    assert project_providers(find_root(tree), catalogue, cache).functions == {"make_criterion"}
     assert json.loads((cache / "providers-v1.json").read_text())["words"] == sorted(catalogue.loss_words())
 
 
@@ -194,5 +195,5 @@ def test_a_provider_index_that_cannot_be_written_only_costs_time(tree: Path) -> 
     (tree / "builders.py").write_text(BUILDER)
     blocked = tree / "file-not-directory"
     blocked.write_text("")
-    assert project_providers(tree, build_catalogue(), blocked).functions == {"build_loss"}
+    assert project_providers(find_root(tree), build_catalogue(), blocked).functions == {"build_loss"}
     assert not list(tree.glob("**/.providers-*.tmp"))
