@@ -25,8 +25,8 @@ import time
 from collections.abc import Callable
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 from torch.overrides import TorchFunctionMode, resolve_name
 
 from seglint.guard import hooks, watch
@@ -52,7 +52,11 @@ class NaiveMode(TorchFunctionMode):
 def conv_step() -> Callable[[], None]:
     torch.manual_seed(0)
     model = nn.Sequential(
-        nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 5, 1)
+        nn.Conv2d(3, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(32, 5, 1),
     )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     images, masks = torch.randn(2, 3, 64, 64), torch.randint(0, 5, (2, 64, 64))
@@ -134,7 +138,9 @@ def measure(name: str, step: Callable[[], None], variants: dict, steps: int, rep
     print(f"\n{name}")
     for label, values in times.items():
         median = statistics.median(values)
-        print(f"  {label:20} {median * 1e6:9.1f} us/step  {median / plain:5.2f}x  ({(median / plain - 1) * 100:+.0f}%)")
+        print(
+            f"  {label:20} {median * 1e6:9.1f} us/step  {median / plain:5.2f}x  ({(median / plain - 1) * 100:+.0f}%)"
+        )
 
 
 def main() -> None:
@@ -146,10 +152,24 @@ def main() -> None:
     print(f"torch {torch.__version__}, 1 thread, medians of {options.repeats} interleaved repeats")
     training = {"plain": None, "naive mode": NaiveMode, "guard": watch, "guard + module hook": GuardWithHook}
     measure("small conv-net training step", conv_step(), training, options.steps or 20, options.repeats)
-    measure("tiny MLP training step (dispatch-bound)", mlp_step(), training, options.steps or 300, options.repeats)
+    measure(
+        "tiny MLP training step (dispatch-bound)", mlp_step(), training, options.steps or 300, options.repeats
+    )
     evaluation = {"plain": None, "guard, eval": watch}
-    measure("conv-net loss under no_grad (value checks)", eval_of(conv_step), evaluation, options.steps or 20, options.repeats)
-    measure("MLP loss under no_grad (value checks)", eval_of(mlp_step), evaluation, options.steps or 300, options.repeats)
+    measure(
+        "conv-net loss under no_grad (value checks)",
+        eval_of(conv_step),
+        evaluation,
+        options.steps or 20,
+        options.repeats,
+    )
+    measure(
+        "MLP loss under no_grad (value checks)",
+        eval_of(mlp_step),
+        evaluation,
+        options.steps or 300,
+        options.repeats,
+    )
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ import warnings
 
 import pytest
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 from seglint.guard import (
     GuardError,
@@ -40,7 +40,9 @@ def guard_warnings(record: list[warnings.WarningMessage]) -> list[warnings.Warni
 class TinySegmenter(nn.Module):
     def __init__(self, channels: int, classes: int, head: nn.Module) -> None:
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1), nn.ReLU(), nn.Conv2d(channels, classes, 1))
+        self.body = nn.Sequential(
+            nn.Conv2d(3, channels, 3, padding=1), nn.ReLU(), nn.Conv2d(channels, classes, 1)
+        )
         self.head = head
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -48,7 +50,9 @@ class TinySegmenter(nn.Module):
 
 
 ACTIVATIONS = {"softmax": lambda: nn.Softmax(dim=1), "identity": nn.Identity}
-REGISTRY = {"tiny": lambda cfg: TinySegmenter(cfg["channels"], cfg["classes"], ACTIVATIONS[cfg["activation"]]())}
+REGISTRY = {
+    "tiny": lambda cfg: TinySegmenter(cfg["channels"], cfg["classes"], ACTIVATIONS[cfg["activation"]]())
+}
 
 
 def build(config: dict) -> nn.Module:
@@ -183,7 +187,10 @@ def test_raise_raises_at_the_loss_call_for_seg001_to_seg003():
     z = torch.randn(4, NUM_CLASSES, requires_grad=True)
     y = torch.randint(0, NUM_CLASSES, (4,))
     with watch("raise"):
-        for make in (lambda: F.cross_entropy(torch.softmax(z, 1), y), lambda: F.nll_loss(torch.softmax(z, 1), y)):
+        for make in (
+            lambda: F.cross_entropy(torch.softmax(z, 1), y),
+            lambda: F.nll_loss(torch.softmax(z, 1), y),
+        ):
             with pytest.raises(GuardError) as raised:
                 make()
             assert raised.value.verdict.code in ("SEG001", "SEG003")
@@ -265,7 +272,9 @@ def test_meta_fake_functorch_and_subclass_tensors_are_skipped():
     with watch(lambda verdict: None) as guard:
         F.cross_entropy(torch.softmax(torch.randn(rows, NUM_CLASSES, device="meta"), 1), y.to("meta"))
         with FakeTensorMode():
-            F.cross_entropy(torch.softmax(torch.randn(rows, NUM_CLASSES), 1), torch.randint(0, NUM_CLASSES, (rows,)))
+            F.cross_entropy(
+                torch.softmax(torch.randn(rows, NUM_CLASSES), 1), torch.randint(0, NUM_CLASSES, (rows,))
+            )
         probabilities = torch.softmax(torch.randn(3, rows, NUM_CLASSES), -1)
         torch.vmap(lambda p: F.cross_entropy(p, y))(probabilities)
         torch.func.grad(lambda z: F.cross_entropy(torch.softmax(z, 1), y))(torch.randn(rows, NUM_CLASSES))
@@ -370,7 +379,10 @@ def test_on_the_cpu_checks_are_immediate_by_default_and_history_needs_no_deferra
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA not available")
 def test_a_guarded_cuda_training_step_never_synchronises():
     model = build({"name": "tiny", "channels": 4, "classes": NUM_CLASSES, "activation": "softmax"}).cuda()
-    images, masks = torch.randn(2, 3, 8, 8, device="cuda"), torch.randint(0, NUM_CLASSES, (2, 8, 8), device="cuda")
+    images, masks = (
+        torch.randn(2, 3, 8, 8, device="cuda"),
+        torch.randint(0, NUM_CLASSES, (2, 8, 8), device="cuda"),
+    )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     received: list[Verdict] = []
     with watch(received.append) as guard:

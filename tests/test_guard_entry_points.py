@@ -81,7 +81,10 @@ def test_python_m_seglint_guard_m_module(tmp_path, monkeypatch):
 
 
 def test_python_m_seglint_guard_usage_errors(tmp_path, capsys):
-    for argv, message in (([], "a script (or -m module) to run is required"), (["-m"], "argument -m: expected one argument")):
+    for argv, message in (
+        ([], "a script (or -m module) to run is required"),
+        (["-m"], "argument -m: expected one argument"),
+    ):
         with pytest.raises(SystemExit) as exited:
             guard_main(argv)
         assert exited.value.code == 2 and message in capsys.readouterr().err
@@ -122,7 +125,10 @@ def test_the_pytest_plugin_loads_nothing_unless_asked(tmp_path):
     )
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 passed" in run.stdout
@@ -212,9 +218,15 @@ def test_real_monai_losses_are_checked_at_the_users_line():
     with watch(received.append):  # a new guard: the first reported that line already
         # DiceCELoss reaches nn.CrossEntropyLoss: the TorchFunctionMode sees it; frames in MONAI are skipped.
         monai_training_step(monai_losses.DiceCELoss(to_onehot_y=True), z, torch.softmax)
-    line = next(n for n, text in enumerate(Path(__file__).read_text().splitlines(), 1) if text.endswith("# monai-call"))
+    line = next(
+        n
+        for n, text in enumerate(Path(__file__).read_text().splitlines(), 1)
+        if text.endswith("# monai-call")
+    )
     assert [(v.code, v.loss, v.lineno) for v in received_dice] == [("SEG001", "monai.losses.DiceLoss", line)]
-    assert [(v.code, v.loss, v.lineno) for v in received] == [("SEG001", "torch.nn.functional.cross_entropy", line)]
+    assert [(v.code, v.loss, v.lineno) for v in received] == [
+        ("SEG001", "torch.nn.functional.cross_entropy", line)
+    ]
 
 
 FAKE_TIMM = """\
@@ -236,7 +248,9 @@ def test_the_hook_is_registered_when_a_hooked_library_is_imported_under_the_guar
         pytest.skip("timm is imported in this process")
     (tmp_path / "timm" / "loss").mkdir(parents=True)
     (tmp_path / "timm" / "__init__.py").write_text("")
-    (tmp_path / "timm" / "loss" / "__init__.py").write_text("from .cross_entropy import SoftTargetCrossEntropy\n")
+    (tmp_path / "timm" / "loss" / "__init__.py").write_text(
+        "from .cross_entropy import SoftTargetCrossEntropy\n"
+    )
     (tmp_path / "timm" / "loss" / "cross_entropy.py").write_text(FAKE_TIMM)
     monkeypatch.syspath_prepend(str(tmp_path))
     for name in ("monai", "segmentation_models_pytorch"):  # as if none of the hooked libraries were imported
@@ -255,3 +269,35 @@ def test_the_hook_is_registered_when_a_hooked_library_is_imported_under_the_guar
             del sys.modules[name]
     assert (before, after, hooks.hook_registered()) == (False, True, False)
     assert [(v.code, v.loss) for v in received] == [("SEG001", "timm.loss.SoftTargetCrossEntropy")]
+
+
+def test_the_readme_shows_what_the_guard_prints_on_the_one_hot_example(monkeypatch, capsys):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("$ python -m seglint.guard examples/one_hot_as_prediction.py\n", 1)[1].split(
+        "```", 1
+    )[0]
+    warning_line, source_line, printed = shown.splitlines()
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(sys, "argv", ["python -m seglint.guard", "examples/one_hot_as_prediction.py"])
+    monkeypatch.setattr(sys, "path", sys.path[:])
+    with pytest.warns(GuardWarning) as record:
+        runpy.run_path(guard_main.__code__.co_filename, run_name="__main__")
+    (warning,) = [w for w in record.list if issubclass(w.category, GuardWarning)]
+    assert (
+        f"{warning.filename}:{warning.lineno}: {warning.category.__name__}: {warning.message}" == warning_line
+    )
+    assert source_line.strip() == "return F.cross_entropy(perfect, masks)"
+    assert capsys.readouterr().out.strip() == printed
+
+
+def test_the_readme_model_from_a_config_prints_what_it_shows(tmp_path):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    code = readme.split("```python\n# train.py\n", 1)[1].split("```", 1)[0]
+    shown = readme.split("$ python train.py\n", 1)[1].split("```", 1)[0].splitlines()[0]
+    script = tmp_path / "train.py"
+    script.write_text(code)
+    with pytest.warns(GuardWarning) as record:
+        runpy.run_path(str(script), run_name="__main__")
+    (warning,) = [w for w in record.list if issubclass(w.category, GuardWarning)]
+    printed = f"{warning.filename}:{warning.lineno}: {warning.category.__name__}: {warning.message}"
+    assert printed.replace(str(tmp_path), "/home/me") == shown

@@ -7,8 +7,8 @@ import math
 
 import pytest
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 from seglint.guard.verdicts import (
     MIN_BINARY_VALUES,
@@ -21,7 +21,9 @@ from seglint.guard.verdicts import (
 )
 
 
-def judge(x: torch.Tensor, expects: str, class_dim: int | None = 1, *, cross_entropy: bool = True) -> str | None:
+def judge(
+    x: torch.Tensor, expects: str, class_dim: int | None = 1, *, cross_entropy: bool = True
+) -> str | None:
     """What the value checks conclude, ``None`` for no verdict (the guard's own two steps)."""
     if too_small(x, expects, class_dim):  # type: ignore[arg-type]
         return None
@@ -57,7 +59,16 @@ def rows(*row: float, count: int = MIN_VALUES // 2, dtype: torch.dtype = torch.f
         lambda p: p.clamp(1e-6, 1.0),
         lambda p: p.transpose(1, 2).contiguous()[0],
     ],
-    ids=["direct", "permute-reshape", "bilinear", "nearest", "cast", "flatten-slice", "clamp", "transpose-select"],
+    ids=[
+        "direct",
+        "permute-reshape",
+        "bilinear",
+        "nearest",
+        "cast",
+        "flatten-slice",
+        "clamp",
+        "transpose-select",
+    ],
 )
 def test_history_follows_value_preserving_nodes_to_softmax(make):
     z = torch.randn(2, 3, 4, 4, requires_grad=True)
@@ -146,7 +157,11 @@ def test_log_probabilities_threshold_at_the_statistics():
 
     def seg004(exp_row_sum: float, hi: float = -0.1) -> str | None:
         evidence = received_from_statistics(
-            [-3.0, hi, 0.0, 1.0, exp_row_sum, 1.0], "logits", numel=32, classes=2, dtype=torch.float32,
+            [-3.0, hi, 0.0, 1.0, exp_row_sum, 1.0],
+            "logits",
+            numel=32,
+            classes=2,
+            dtype=torch.float32,
             cross_entropy=True,
         )
         return None if evidence is None else evidence.received
@@ -172,7 +187,9 @@ def test_real_log_softmax_is_log_probabilities_only_for_cross_entropy():
 def test_real_softmax_outputs_pass_in_every_dtype(dtype, classes):
     z = torch.randn(4, classes, 3, 3, dtype=torch.float64).mul(10).to(dtype)
     assert judge(torch.softmax(z, 1), "logits") == "probabilities"
-    assert judge(F.interpolate(torch.softmax(z, 1), size=(5, 5), mode="bilinear"), "logits") == "probabilities"
+    assert (
+        judge(F.interpolate(torch.softmax(z, 1), size=(5, 5), mode="bilinear"), "logits") == "probabilities"
+    )
 
 
 # -------------------------------------------------------------------- minimum sizes, classes, constants
@@ -235,10 +252,12 @@ def test_iid_normal_logits_at_the_minimum_sizes_never_alarm():
 
 
 def test_freshly_initialised_heads_at_the_minimum_size_do_not_alarm():
-    side = int(math.isqrt(MIN_BINARY_VALUES))
+    side = math.isqrt(MIN_BINARY_VALUES)
     for seed in range(10):  # benchmarks/guard_thresholds.py runs 1000
         torch.manual_seed(seed)
-        net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 4, 1)).eval()
+        net = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 4, 1)
+        ).eval()
         with torch.no_grad():
             logits = net(torch.randn(1, 3, side, side))
         assert judge(logits, "logits") is None

@@ -38,8 +38,8 @@ if _release(torch.__version__) < MINIMUM_TORCH:
         f"seglint.guard needs torch >= {'.'.join(map(str, MINIMUM_TORCH))}; this is torch {torch.__version__}"
     )
 
-from seglint.guard.session import Guard, watch  # noqa: E402  (after the version check)
-from seglint.guard.verdicts import MIN_BINARY_VALUES, MIN_VALUES  # noqa: E402
+from seglint.guard.session import Guard, watch
+from seglint.guard.verdicts import MIN_BINARY_VALUES, MIN_VALUES
 
 __all__ = [
     "MINIMUM_TORCH",

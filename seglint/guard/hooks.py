@@ -86,7 +86,6 @@ class _ImportWatcher:
             with _lock:
                 if _active:
                     _register()
-        return None
 
 
 _IMPORT_WATCHER = _ImportWatcher()
@@ -97,8 +96,8 @@ def _pre_hook(module: torch.nn.Module, args: tuple) -> None:
     if fact is _MISSING:
         fact = _fact_by_type[type(module)] = fact_for_class(type(module))
     if fact is None:
-        return None
+        return
     guard = current_guard()
     if guard is not None:
         guard.check_library_loss(fact, module, args)  # type: ignore[arg-type]
-    return None
+    return

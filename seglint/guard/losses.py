@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import torch
 import torch.nn.functional as F
@@ -55,7 +55,9 @@ WATCHED_FUNCTIONS: dict[Callable, WatchedLoss] = {
 }
 
 # Library classes the guard checks at their forward: the class facts that reach no watched loss.
-HOOKED_FACTS: tuple[LossFact, ...] = tuple(fact for fact in LOSSES if fact.callable == "class" and not fact.reaches)
+HOOKED_FACTS: tuple[LossFact, ...] = tuple(
+    fact for fact in LOSSES if fact.callable == "class" and not fact.reaches
+)
 HOOKED_LIBRARIES: frozenset[str] = frozenset(fact.name.partition(".")[0] for fact in HOOKED_FACTS)
 assert HOOKED_LIBRARIES <= set(LIBRARIES)
 
@@ -71,12 +73,14 @@ def fact_for_class(cls: type) -> LossFact | None:
             continue
         for fact in HOOKED_FACTS:
             public_module, _, name = fact.name.rpartition(".")
-            if klass.__qualname__ == name and (module == public_module or module.startswith(public_module + ".")):
+            if klass.__qualname__ == name and (
+                module == public_module or module.startswith(public_module + ".")
+            ):
                 return fact
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def watched_library_loss(fact: LossFact, expects: Expectation) -> WatchedLoss:
     class_dim = None if expects == "binary logits" else fact.class_dim
     return WatchedLoss(fact.name, expects, fact.input_position, fact.input_keyword, class_dim)

@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import Literal, Union
+from typing import Literal
 
 from seglint.library_facts import LIBRARIES
 
@@ -97,7 +97,7 @@ for _public in (Verdict, GuardWarning, *WARNINGS.values(), GuardError):
     _public.__module__ = "seglint.guard"
 
 
-Action = Union[Literal["warn", "raise"], Callable[[Verdict], object]]
+Action = Literal["warn", "raise"] | Callable[[Verdict], object]
 
 
 def validate_action(action: object) -> None:
@@ -113,7 +113,9 @@ def call_site(depth: int = 1) -> CallSite:
     while frame is not None:
         module = frame.f_globals.get("__name__") or ""
         if module.partition(".")[0] not in _LIBRARY_PACKAGES:
-            return CallSite(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name, module, frame.f_globals)
+            return CallSite(
+                frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name, module, frame.f_globals
+            )
         outermost = frame
         frame = frame.f_back
     assert outermost is not None  # every frame is a library's: name the outermost one

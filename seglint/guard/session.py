@@ -105,9 +105,13 @@ class Guard(contextlib.ContextDecorator):
     """A guard session: ``with watch():`` or ``@watch()``. Reentrant; one reporter (each call site
     reported once) for all its entries."""
 
-    def __init__(self, action: Action = "warn", *, defer: bool | None = None, max_pending: int = DEFAULT_LIMIT):
+    def __init__(
+        self, action: Action = "warn", *, defer: bool | None = None, max_pending: int = DEFAULT_LIMIT
+    ):
         if defer and action == "raise":
-            raise ValueError("watch(action='raise', defer=True): a deferred check cannot raise at the loss call")
+            raise ValueError(
+                "watch(action='raise', defer=True): a deferred check cannot raise at the loss call"
+            )
         self._reporter = Reporter(action)
         self.action = action
         self.defer = defer
@@ -119,7 +123,7 @@ class Guard(contextlib.ContextDecorator):
         """Every verdict reported so far, in order (each call site and code once, except under raise)."""
         return self._reporter.verdicts
 
-    def __enter__(self) -> Guard:
+    def __enter__(self) -> Guard:  # noqa: PYI034 - typing.Self needs Python 3.11
         stack = getattr(self._modes, "stack", None)
         if stack is None:
             stack = self._modes.stack = []
@@ -170,7 +174,9 @@ class Guard(contextlib.ContextDecorator):
             if defers:
                 statistics = value_statistics(tensor, class_dim)
             else:
-                evidence = received_from_values(tensor, loss.expects, class_dim, cross_entropy=loss.cross_entropy)
+                evidence = received_from_values(
+                    tensor, loss.expects, class_dim, cross_entropy=loss.cross_entropy
+                )
         if not defers:
             if evidence is not None:
                 self._conclude(loss, evidence, call_site())
@@ -180,7 +186,12 @@ class Guard(contextlib.ContextDecorator):
 
         def finish(values: Sequence[float]) -> None:
             evidence = received_from_statistics(
-                values, loss.expects, numel=numel, classes=classes, dtype=dtype, cross_entropy=loss.cross_entropy
+                values,
+                loss.expects,
+                numel=numel,
+                classes=classes,
+                dtype=dtype,
+                cross_entropy=loss.cross_entropy,
             )
             if evidence is not None:
                 self._conclude(loss, evidence, site)
@@ -189,7 +200,7 @@ class Guard(contextlib.ContextDecorator):
 
     def _defers(self, tensor: torch.Tensor) -> bool:
         if self.defer is None:
-            return self.action != "raise" and tensor.device.type == "cuda"
+            return self.action != "raise" and tensor.is_cuda
         return self.defer
 
     def _conclude(self, loss: WatchedLoss, evidence: Evidence, site: CallSite) -> None:
@@ -222,4 +233,3 @@ def watch(action: Action = "warn", *, defer: bool | None = None, max_pending: in
     Use as ``with watch():`` or ``@watch()``.
     """
     return Guard(action, defer=defer, max_pending=max_pending)
-

@@ -121,7 +121,9 @@ def history(tensor: torch.Tensor) -> History:
             parent = _first_input(node)
             if parent is not None and type(parent).__name__ == "SoftmaxBackward0":
                 chain.append("SoftmaxBackward0")
-                return History(True, Evidence("log-probabilities", "autograd: " + " -> ".join(reversed(chain))))
+                return History(
+                    True, Evidence("log-probabilities", "autograd: " + " -> ".join(reversed(chain)))
+                )
             return NOT_AN_ACTIVATION
         if name == "AccumulateGrad" or isinstance(node, torch.autograd.function.BackwardCFunction):
             return NO_HISTORY  # a leaf, or a custom/compiled function whose inside autograd cannot show
@@ -196,13 +198,13 @@ def value_statistics(tensor: torch.Tensor, class_dim: int | None) -> torch.Tenso
     )
 
 
-@torch.no_grad()
 def received_from_values(
     tensor: torch.Tensor, expects: Expectation, class_dim: int | None, *, cross_entropy: bool
 ) -> Evidence | None:
     """The value checks at once (synchronising on an accelerator). Logits, the common case, cost one
     ``aminmax``: values outside [0, 1] (and, for cross_entropy, above 0) can meet no rule."""
-    lo, hi = (float(v) for v in torch.aminmax(tensor.detach()))
+    extremes = torch.aminmax(tensor.detach())  # detached: no autograd record, no no_grad needed
+    lo, hi = extremes.min.item(), extremes.max.item()
     possible = lo != hi and ((lo >= 0 and hi <= 1) or (expects == "logits" and cross_entropy and hi <= 0))
     if not possible:
         return None
