@@ -403,3 +403,23 @@ def test_an_error_sorts_before_a_finding_at_the_same_place() -> None:
         "src/c.py:3:5: error: syntax error: expected ')'",
         "src/c.py:3:5: SEG001 probs",
     ]
+
+
+def test_text_colours_every_part_of_every_line() -> None:
+    bold, red, cyan, reset = "\x1b[1m", "\x1b[31m", "\x1b[36m", "\x1b[0m"
+    lines = text.render(RESULTS, color=True, summary=False).splitlines()
+    assert lines[1] == f"{bold}src/a.py:3:1:{reset} {red}{bold}SEG004{reset} {cyan}[*]{reset} redundant"
+    assert lines[3] == f"{bold}src/c.py:3:5:{reset} {red}{bold}error{reset}: syntax error: expected ')'"
+
+
+def test_two_hidden_fixes_are_counted_in_the_plural() -> None:
+    other = Diagnostic("src/e.py", Span(1, 1, 1, 2), "SEG001", "n", "m", "error", UNSAFE)
+    out = text.render([FileResult("src/b.py", (SEG001,)), FileResult("src/e.py", (other,))])
+    assert out.endswith(
+        "No fixes available (2 hidden fixes can be enabled with the `--unsafe-fixes` option).\n"
+    )
+
+
+def test_statistics_json_marks_unsafe_fixes_when_they_are_enabled() -> None:
+    rows = json.loads(statistics.render_json(RESULTS, unsafe_fixes=True))
+    assert [(row["code"], row["fixable"]) for row in rows] == [("SEG001", True), ("SEG004", True)]
