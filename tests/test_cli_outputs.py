@@ -304,3 +304,167 @@ def run_subcommand(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int,
     status = main(list(args))
     out, err = capsys.readouterr()
     return status, out, err
+
+
+# --- where the cache goes -------------------------------------------------------------------------
+
+
+def cache_entries(directory: Path) -> list[Path]:
+    return sorted((directory / "v1").glob("*.json")) if directory.exists() else []
+
+
+def test_the_cache_goes_next_to_the_configuration_or_where_asked(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "latin.py").unlink()
+    (project / "pyproject.toml").write_text("[tool.seglint]\n")
+    (project / "sub").mkdir()
+    monkeypatch.chdir(project / "sub")
+    assert main(["../bad.py"]) == 1
+    assert len(cache_entries(project / ".seglint_cache")) == 1
+    assert main(["--cache-dir", "here", "../bad.py"]) == 1
+    assert len(cache_entries(project / "sub" / "here")) == 1
+    assert main(["--no-cache", "--cache-dir", "elsewhere", "../bad.py"]) == 1
+    assert not (project / "sub" / "elsewhere").exists()
+    capsys.readouterr()
+
+
+def test_without_a_configuration_the_cache_goes_to_the_working_directory(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bad.py"]) == 1
+    assert len(cache_entries(project / ".seglint_cache")) == 1
+    capsys.readouterr()
+
+
+# --- usage errors ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--jobs", "0", "."], "argument -j/--jobs: expected a positive integer, got '0'"),
+        (["--jobs", "two", "."], "argument -j/--jobs: expected a positive integer, got 'two'"),
+        (["--format", "xml", "."], "argument --format: invalid choice: 'xml'"),
+        (["--select", "SEG001,SEG01", "."], "--select: unknown rule code 'SEG01'; valid: SEG, SEG0, SEG00"),
+        (["--extend-select", "X1", "."], "--extend-select: unknown rule code 'X1'"),
+        (["--ignore", " SEG001 , SEG9 ", "."], "--ignore: unknown rule code 'SEG9'"),
+        (["--no-such-option"], "unrecognized arguments: --no-such-option"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line_naming_the_option(
+    project: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    status, out, err = run_subcommand(capsys, *args)
+    assert (status, out) == (2, "")
+    assert err.startswith("seglint: error: ") and message in err and err.count("\n") == 1
+
+
+def test_selectors_may_be_repeated_spaced_and_comma_separated(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run(capsys, "--select", " SEG004 ,", "--select", "SEG002", "--quiet")
+    assert (status, lines(out)) == (2, [NOT_UTF8_ERROR, SEG004_LINE])
+    status, out, _ = run(
+        capsys, "--ignore", "SEG001", "--ignore", "SEG004", "--quiet", "bad.py", "redundant.py"
+    )
+    assert (status, out) == (0, "")
+    status, out, _ = run(capsys, "--select", "SEG002", "--extend-select", "SEG001", "--quiet", "bad.py")
+    assert (status, lines(out)) == (1, [SEG001_LINE])
+
+
+def test_help_and_version_exit_0(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run_subcommand(capsys, "--help")
+    assert (
+        status == 0
+        and out.startswith("usage: seglint ")
+        and "To check a directory named 'rule'" in " ".join(out.split())
+    )
+    status, out, _ = run_subcommand(capsys, "rule", "--help")
+    assert status == 0 and out.startswith("usage: seglint rule ")
+    assert run_subcommand(capsys, "--version", "bad.py") == (0, "seglint 0.1.0\n", "")
+
+
+def test_a_closed_pipe_ends_the_run_quietly(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import seglint.cli
+
+    def closed(*args: object, **options: object) -> int:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(seglint.cli, "_check", closed)
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)  # closed by main, so that nothing more is printed
+    assert main(["bad.py"]) == 1
+    assert stderr.closed
+
+
+# --- colour ---------------------------------------------------------------------------------------
+
+
+def test_colour_follows_the_stream_and_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seglint.cli import _use_color
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    assert _use_color(Terminal()) and not _use_color(io.StringIO()) and not _use_color(object())  # type: ignore[arg-type]
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert _use_color(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not _use_color(Terminal())
+
+
+# --- a fix that cannot be written -----------------------------------------------------------------
+
+
+def test_a_fix_that_cannot_be_written_is_that_files_error(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import seglint.fixer
+
+    def refuse(path: str, text: str, encoding: str) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(seglint.fixer, "write_source", refuse)
+    status, out, _ = run(capsys, "--fix", "redundant.py", "bad.py")
+    assert status == 2
+    assert lines(out)[:2] == [
+        SEG001_LINE,
+        "redundant.py: error: could not write the fix: Read-only file system",
+    ]
+    assert (project / "redundant.py").read_text() == REDUNDANT
+
+
+def test_stdin_fix_that_cannot_be_encoded_prints_the_input_unchanged(
+    project: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "# coding: latin-1\nimport torch.nn.functional as F\nloss = F.cross_entropy(F.log_softmax(x, 1), y)\n"
+    )
+    data = source.encode("latin-1")
+    import seglint.cli
+    import seglint.sources
+
+    def unencodable(text: str, encoding: str) -> bytes:
+        raise UnicodeEncodeError(encoding, text, 0, 1, "cannot encode")
+
+    monkeypatch.setattr(seglint.sources, "encode_source", unencodable)
+    feed(monkeypatch, data)
+    status = main(["-", "--stdin-filename", "m.py", "--fix"])
+    out, err = capsysbinary.readouterr()
+    assert (status, out) == (2, data)
+    assert err.decode().startswith("m.py: error: could not encode the fix: ")
+
+
+def test_stdin_excluded_by_force_exclude_is_printed_unchanged_by_fix(
+    project: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "pyproject.toml").write_text('[tool.seglint]\nextend-exclude = ["vendor"]\n')
+    feed(monkeypatch, REDUNDANT.encode())
+    status = main(["-", "--stdin-filename", "vendor/m.py", "--force-exclude", "--fix"])
+    out, err = capsysbinary.readouterr()
+    assert (status, out) == (0, REDUNDANT.encode())
+    assert err == b"All checks passed!\n"
