@@ -7,6 +7,7 @@ Hits are seen through ``FileResult.from_cache``, never through timing.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,35 @@ def test_a_missing_dependency_stays_valid_only_while_it_is_missing(tree: Path) -
     missing.unlink()
     assert cache.get(str(path), digest, ALL_CODES) is None
     assert Cache(tree / ".seglint_cache", "another").get(str(path), digest, ALL_CODES) is None
+
+
+def test_entries_are_written_next_to_each_other_then_renamed(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary file lies in the entries' directory: a rename there is atomic (one filesystem)."""
+    path = tree / "train.py"
+    path.write_text(BAD)
+    renamed = []
+    real_replace = os.replace
+
+    def record(source: str, target: str) -> None:
+        renamed.append((Path(source), Path(target)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", record)
+    lint(path, cache=tree / ".seglint_cache")
+    ((temporary, target),) = [(a, b) for a, b in renamed if b.suffix == ".json" and b.parent.name == "v1"]
+    assert temporary.parent == target.parent == tree / ".seglint_cache" / "v1"
+    assert target.suffix == ".json" and temporary.suffix != ".json"
+
+
+def test_a_file_name_that_is_not_utf8_is_cached_like_any_other(tree: Path) -> None:
+    name = os.fsdecode(b"caf\xe9.py")  # a lone surrogate in the str path
+    try:
+        (tree / name).write_text(BAD)
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this filesystem does not take undecodable file names")
+    cache = tree / ".seglint_cache"
+    assert codes(lint(tree / name, cache=cache)[0]) == ["SEG001"]
+    (warm,) = lint(tree / name, cache=cache)
+    assert warm.from_cache and codes(warm) == ["SEG001"]
