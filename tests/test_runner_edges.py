@@ -197,3 +197,29 @@ def test_a_provider_index_that_cannot_be_written_only_costs_time(tree: Path) -> 
     blocked.write_text("")
     assert project_providers(find_root(tree), build_catalogue(), blocked).functions == {"build_loss"}
     assert not list(tree.glob("**/.providers-*.tmp"))
+
+
+def test_a_worker_process_lints_like_the_main_process(tree: Path) -> None:
+    """What each pool worker runs (set up once by the initializer, then one call per job), in-process."""
+    from seglint import runner
+
+    (tree / "bad.py").write_text(BAD)
+    job = Job(str(tree / "bad.py"), ALL_CODES)
+    runner._init_worker(CatalogueSpec(), tree / "cache", None)
+    try:
+        assert runner._lint_job(job) == lint(tree / "bad.py")[0]
+        assert runner._lint_job(job).from_cache
+    finally:
+        runner._worker = None
+
+
+def test_workers_write_and_read_the_cache(tree: Path) -> None:
+    paths = []
+    for index in range(4):
+        path = tree / f"m{index}.py"
+        path.write_text(BAD)
+        paths.append(path)
+    cold = lint(*paths, cache=tree / "cache", workers=2)
+    assert len(list((tree / "cache" / "v1").glob("*.json"))) == 4
+    warm = lint(*paths, cache=tree / "cache", workers=2)
+    assert warm == cold and all(result.from_cache for result in warm)
