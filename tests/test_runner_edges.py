@@ -12,6 +12,7 @@ import pytest
 
 import seglint.engine
 from seglint.diagnostics import FileResult
+from seglint.limits import DEFAULT_LIMITS
 from seglint.roots import find_root
 from seglint.rules import RULES_BY_CODE
 from seglint.runner import (
@@ -174,7 +175,9 @@ def test_the_provider_index_is_kept_and_follows_edits(tree: Path) -> None:
     assert sorted(index["files"]) == [str(tree / "builders.py")]
     written = (cache / "providers-v1.json").stat().st_mtime_ns
 
-    assert project_providers(find_root(tree), catalogue, cache) == found  # served from the index, not rewritten
+    assert (
+        project_providers(find_root(tree), catalogue, cache) == found
+    )  # served from the index, not rewritten
     assert (cache / "providers-v1.json").stat().st_mtime_ns == written
 
     builders = tree / "builders.py"
@@ -205,7 +208,8 @@ def test_a_worker_process_lints_like_the_main_process(tree: Path) -> None:
 
     (tree / "bad.py").write_text(BAD)
     job = Job(str(tree / "bad.py"), ALL_CODES)
-    runner._init_worker(CatalogueSpec(), tree / "cache", None)
+    providers = runner._Linter(CatalogueSpec(), None, None, checked=[job.path]).providers_of([job.path])
+    runner._init_worker(CatalogueSpec(), tree / "cache", None, DEFAULT_LIMITS, [job.path], providers)
     try:
         assert runner._lint_job(job) == lint(tree / "bad.py")[0]
         assert runner._lint_job(job).from_cache
