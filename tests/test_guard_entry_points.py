@@ -124,7 +124,17 @@ def test_the_pytest_plugin_loads_nothing_unless_asked(tmp_path):
         "import sys\n\ndef test_light():\n    assert 'seglint.guard' not in sys.modules and 'torch' not in sys.modules\n"
     )
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,

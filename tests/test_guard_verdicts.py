@@ -240,6 +240,18 @@ def test_binary_rules_one_hot_and_probabilities():
     assert judge(torch.randn(1, 1, 64, 64), "binary logits", None) is None
 
 
+def test_unit_interval_edges_for_the_binary_and_log_probability_rules():
+    inside = torch.sigmoid(torch.randn(MIN_BINARY_VALUES))
+    inside[0], inside[1] = 0.0, 1.0  # the edges themselves are in [0, 1]
+    assert judge(inside, "binary logits", None) == "probabilities"
+    assert judge(inside[:MIN_VALUES], "log-probabilities", None) == "probabilities"
+    for outside_value in (-(2**-24), 1 + 2**-23):  # one ulp outside
+        outside = inside.clone()
+        outside[0] = outside_value
+        assert judge(outside, "binary logits", None) is None
+        assert judge(outside[:MIN_VALUES], "log-probabilities", None) is None
+
+
 def test_iid_normal_logits_at_the_minimum_sizes_never_alarm():
     generator = torch.Generator().manual_seed(0)
     for _ in range(300):
