@@ -239,6 +239,42 @@ def test_real_monai_losses_are_checked_at_the_users_line():
     ]
 
 
+@pytest.mark.parametrize(
+    ("make", "activation", "code"),
+    [
+        (lambda losses: losses.FocalLoss(use_softmax=True, to_onehot_y=True), torch.softmax, "SEG001"),
+        (lambda losses: losses.TverskyLoss(softmax=True, to_onehot_y=True), torch.softmax, "SEG001"),
+        (
+            lambda losses: losses.GeneralizedDiceLoss(sigmoid=True, to_onehot_y=True),
+            lambda z, _: torch.sigmoid(z),
+            "SEG001",
+        ),
+        (
+            lambda losses: losses.FocalLoss(to_onehot_y=True),
+            lambda z, _: torch.sigmoid(z),
+            "SEG001",
+        ),  # sigmoid inside
+        (lambda losses: losses.TverskyLoss(to_onehot_y=True), torch.softmax, None),  # takes probabilities
+    ],
+    ids=[
+        "FocalLoss-softmax",
+        "TverskyLoss-softmax",
+        "GeneralizedDiceLoss-sigmoid",
+        "FocalLoss-sigmoid",
+        "TverskyLoss",
+    ],
+)
+def test_real_monai_losses_are_judged_by_their_own_arguments(make, activation, code):
+    monai_losses = pytest.importorskip("monai.losses")
+    z = torch.randn(2, 3, 8, 8, requires_grad=True)
+    loss_fn = make(monai_losses)
+    with watch(lambda verdict: None) as guard:
+        monai_training_step(loss_fn, z, activation)
+    assert [(v.code, v.loss) for v in guard.verdicts] == (
+        [] if code is None else [(code, f"monai.losses.{type(loss_fn).__name__}")]
+    )
+
+
 FAKE_TIMM = """\
 import torch
 import torch.nn.functional as F
