@@ -227,3 +227,12 @@ def test_workers_write_and_read_the_cache(tree: Path) -> None:
     assert len(list((tree / "cache" / "v1").glob("*.json"))) == 4
     warm = lint(*paths, cache=tree / "cache", workers=2)
     assert warm == cold and all(result.from_cache for result in warm)
+
+
+def test_a_cache_directory_whose_parents_do_not_exist_yet_gets_its_index(tree: Path) -> None:
+    from seglint.analysis.libraries import build_catalogue
+
+    (tree / "builders.py").write_text(BUILDER)
+    cache = tree / "a" / "b" / "cache"
+    project_providers(find_root(tree), build_catalogue(), cache)
+    assert json.loads((cache / "providers-v1.json").read_text())["files"]
