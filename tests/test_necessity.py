@@ -16,17 +16,7 @@ torch = pytest.importorskip("torch")
 from seglint import invariants as inv
 from tests import wrong_implementations as wrong
 from tests import wrong_in_one_way as one_way
-from tests.test_power import PROBLEMS, _problem
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Tiny tensors: intra-op threads only add synchronisation."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
+from tests.test_power import PROBLEMS, _problem, _single_thread  # noqa: F401 - its autouse fixture
 
 #: Logits of magnitude 40: in float32 most pixels' loss is exactly 0.
 SATURATED = _problem(7, torch.float32, (6,), 5, scale=40.0, reduction="none")
