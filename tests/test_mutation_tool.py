@@ -59,3 +59,7 @@ def test_scores_count_timeouts_as_killed_and_leave_out_skipped_mutants() -> None
         "by_status": {"killed": 1, "no tests": 1, "survived": 1, "timeout": 1},
         "score": 0.5,
     }
+
+
+def test_mutants_left_out_by_only_are_not_counted() -> None:
+    assert mutation.score({"a": "killed", "b": "not checked", "c": "survived"})["mutants"] == 2

@@ -4,6 +4,7 @@
     python tools/mutation.py                 # every module in tools/mutation.toml
     python tools/mutation.py cache fixer     # only these
     python tools/mutation.py --list          # the modules and their tests
+    python tools/mutation.py invariants --only 'seglint.invariants.contracts.*'   # some mutants only
 
 For each module, a scratch copy of the working tree (tracked and untracked files that git does not
 ignore) is made under ``--workdir`` (default ``.mutation/``), its ``pyproject.toml`` gets a
@@ -133,7 +134,8 @@ def survivor_diffs(scratch: Path, names: list[str], verdicts: dict[str, str]) ->
 
 
 def score(verdicts: dict[str, str]) -> dict[str, object]:
-    counted = {name: status for name, status in verdicts.items() if status != "skipped"}
+    """Killed share of the mutants that ran (``skipped``: a pragma; ``not checked``: left out by --only)."""
+    counted = {name: status for name, status in verdicts.items() if status not in ("skipped", "not checked")}
     tally = Counter(counted.values())
     killed = sum(tally[status] for status in KILLED)
     return {
@@ -145,15 +147,19 @@ def score(verdicts: dict[str, str]) -> dict[str, object]:
     }
 
 
-def run_module(name: str, shared: dict, module: dict, workdir: Path, jobs: int) -> dict[str, object]:
+def run_module(
+    name: str, shared: dict, module: dict, workdir: Path, jobs: int, only: list[str]
+) -> dict[str, object]:
     scratch = workdir / name
     scratch_copy(ROOT, scratch, mutmut_table(shared, module))
     started = time.monotonic()
-    mutmut(scratch, "run", "--max-children", str(jobs), log=workdir / f"{name}.log")
+    mutmut(scratch, "run", "--max-children", str(jobs), *only, log=workdir / f"{name}.log")
     verdicts = statuses(scratch)
     if not verdicts:
         raise SystemExit(f"{name}: mutmut produced no results; see {workdir / f'{name}.log'}")
-    survivors = sorted(mutant for mutant, status in verdicts.items() if status not in (*KILLED, "skipped"))
+    survivors = sorted(
+        mutant for mutant, status in verdicts.items() if status not in (*KILLED, "skipped", "not checked")
+    )
     (scratch / "survivors.txt").write_text(survivor_diffs(scratch, survivors, verdicts), encoding="utf-8")
     return {**score(verdicts), "seconds": round(time.monotonic() - started), "survivors": survivors}
 
@@ -167,6 +173,13 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, default=1, help="mutants tested at once (default 1: a shared machine)"
     )
     parser.add_argument("--list", action="store_true", help="print the modules and their tests, run nothing")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="run only the mutants whose names match (mutmut's names, e.g. 'seglint.cache.*'); repeatable",
+    )
     options = parser.parse_args(argv)
     unknown = sorted(set(options.modules) - set(modules))
     if unknown:
@@ -181,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     scores = json.loads(scores_path.read_text(encoding="utf-8")) if scores_path.exists() else {}
     for name in chosen:
         print(f"{name}: mutating {' '.join(modules[name]['mutate'])} ...", flush=True)
-        scores[name] = run_module(name, shared, modules[name], options.workdir, options.jobs)
+        scores[name] = run_module(name, shared, modules[name], options.workdir, options.jobs, options.only)
         scores_path.write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
         result = scores[name]
         print(
