@@ -236,3 +236,37 @@ def test_a_cache_directory_whose_parents_do_not_exist_yet_gets_its_index(tree: P
     cache = tree / "a" / "b" / "cache"
     project_providers(find_root(tree), build_catalogue(), cache)
     assert json.loads((cache / "providers-v1.json").read_text())["files"]
+
+
+def test_a_file_over_max_file_size_that_names_a_loss_is_reported_not_analysed(tree: Path) -> None:
+    from seglint.limits import Limits
+
+    big = tree / "big.py"
+    big.write_text(BAD + "# é" * 200 + "\n")  # 601 characters past BAD, 801 bytes
+    small = tree / "small.py"
+    small.write_text(BAD + "#" * 100 + "\n")  # over the limit at 4 bytes a character, not in bytes
+    plain = tree / "plain.py"
+    plain.write_text(GOOD + "#" * 5000 + "\n")  # large, but names no loss
+    limit = len(BAD) + 300
+    jobs = [Job(str(p), ALL_CODES) for p in (big, small, plain)]
+    big_result, small_result, plain_result = lint_files(
+        jobs, CatalogueSpec(), cache_dir=None, workers=1, limits=Limits(max_file_size=limit)
+    )
+    size = len(big.read_bytes())
+    assert big_result.error is not None and big_result.error.reason == (
+        f"not analysed: the file is {size / 2**20:.1f} MiB, larger than max-file-size ({limit:,} bytes); "
+        "exclude it, or raise max-file-size in [tool.seglint]"
+    )
+    assert (big_result.error.line, big_result.error.column) == (0, 0)
+    assert codes(small_result) == ["SEG001"] and small_result.error is None
+    assert plain_result == FileResult(str(plain))
+    lint_text = text_linter(CatalogueSpec(), limits=Limits(max_file_size=limit))
+    assert lint_text(big.read_text(), str(big), ALL_CODES).error == big_result.error
+
+
+def test_files_checked_together_in_a_root_without_a_marker(tmp_path: Path) -> None:
+    (tmp_path / "builders.py").write_text(BUILDER)
+    (tmp_path / "step.py").write_text(USER)
+    assert not find_root(tmp_path / "step.py").has_marker
+    builders, step = lint(tmp_path / "builders.py", tmp_path / "step.py")
+    assert builders.diagnostics == () and codes(step) == ["SEG001"]
