@@ -101,10 +101,12 @@ IMPLIED = {
     "ignored_pixels_zero": "a non-zero ignored pixel is a value bug for matches_definition and "
     "all_ignored; it stays to name the pixel.",
     "ignore_equals_removal": "ignoring = removing is the definition's mean over kept pixels.",
-    "label_smoothing_floor": "the smoothed floor H(q_eps) is gibbs_inequality on the smoothed target.",
-    "output_dtype": "every value comparison also compares dtypes (a float64 loss for float32 logits fails "
-    "scaled_one_hot_monotone's float32 grid too).",
-    "output_shape": "every check that indexes pixels needs the (N, d..) shape; it stays for the message.",
+    "label_smoothing_floor": "H(q_eps) is Gibbs' inequality for the smoothed target q_eps; the wrong "
+    "smoothings here also fail label_smoothing_closed_form.",
+    "output_dtype": "float32_returned_as_float64 also fails scaled_one_hot_monotone, whose float32 grid "
+    "then steps like float64; no other check reads the dtype, so it stays for the message.",
+    "output_shape": "none_flattened also fails scaled_one_hot and the checks that index pixels as (N, d..); "
+    "it stays for the message.",
 }
 
 
