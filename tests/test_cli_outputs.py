@@ -468,3 +468,19 @@ def test_stdin_excluded_by_force_exclude_is_printed_unchanged_by_fix(
     out, err = capsysbinary.readouterr()
     assert (status, out) == (0, REDUNDANT.encode())
     assert err == b"All checks passed!\n"
+
+
+def test_the_subcommands_help_and_their_usage_errors(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run_subcommand(capsys, "rule", "--help")
+    assert status == 0
+    assert out.startswith("usage: seglint rule [-h] [--format {text,json}] CODE\n")
+    assert "Print a rule's documentation." in out
+    status, out, _ = run_subcommand(capsys, "rules", "--help")
+    assert status == 0
+    assert out.startswith("usage: seglint rules [-h] [--format {text,json}]\n") and "List every rule." in out
+    status, _, err = run_subcommand(capsys, "rule", "SEG001", "--format", "xml")
+    assert status == 2 and "argument --format: invalid choice: 'xml' (choose from 'text', 'json')" in err
+    status, _, err = run_subcommand(capsys, "rules", "--format", "text", "extra")
+    assert status == 2 and "unrecognized arguments: extra" in err
