@@ -484,3 +484,53 @@ def test_the_subcommands_help_and_their_usage_errors(
     assert status == 2 and "argument --format: invalid choice: 'xml' (choose from 'text', 'json')" in err
     status, _, err = run_subcommand(capsys, "rules", "--format", "text", "extra")
     assert status == 2 and "unrecognized arguments: extra" in err
+
+
+def test_the_configured_catalogue_reaches_the_analysis(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "pyproject.toml").write_text(
+        "[tool.seglint]\n"
+        'logits-losses = ["mylosses.focal"]\n'
+        'log-probability-losses = ["mylosses.nll2d"]\n'
+        'probability-functions = ["myops.predict_proba"]\n'
+    )
+    (project / "custom.py").write_text(
+        "import torch\nimport torch.nn.functional as F\nfrom mylosses import focal, nll2d\n"
+        "from myops import predict_proba\n\n\ndef step(x, y):\n"
+        "    a = focal(torch.sigmoid(x), y)\n"
+        "    b = nll2d(torch.softmax(x, 1), y)\n"
+        "    return a + b + F.cross_entropy(predict_proba(x), y)\n"
+    )
+    status, out, _ = run(capsys, "--quiet", "custom.py")
+    assert status == 1
+    assert [line.split(" ")[:2] for line in lines(out)] == [
+        ["custom.py:8:9:", "SEG001"],
+        ["custom.py:9:9:", "SEG003"],
+        ["custom.py:10:20:", "SEG001"],
+    ]
+    status, out, _ = run(capsys, "--diff", "--unsafe-fixes", "custom.py")  # the fixing path reads it too
+    assert status == 1 and "+    b = nll2d(torch.log_softmax(x, 1), y)" in lines(out)
+
+
+def test_stdin_without_a_name_and_in_sarif(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed(monkeypatch, BAD.encode())
+    status, out, _ = run(capsys, "-", "--quiet")
+    assert (status, lines(out)) == (1, [SEG001_LINE.replace("bad.py", "-", 1)])
+    feed(monkeypatch, BAD.encode())
+    status, out, _ = run(capsys, "-", "--stdin-filename", "bad.py", "--format", "sarif")
+    (log_run,) = json.loads(out)["runs"]
+    assert status == 1 and [rule["id"] for rule in log_run["tool"]["driver"]["rules"]] == [
+        r.code for r in ALL_RULES
+    ]
+    feed(monkeypatch, NOT_UTF8)
+    status, out, _ = run(capsys, "-", "--stdin-filename", "latin.py", "--format", "sarif")
+    (log_run,) = json.loads(out)["runs"]
+    assert status == 2 and [rule["id"] for rule in log_run["tool"]["driver"]["rules"]] == [
+        r.code for r in ALL_RULES
+    ]
+    assert log_run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"].startswith(
+        "latin.py: "
+    )
