@@ -11,20 +11,29 @@ from typing import Any
 
 import torch
 
+#: The floating dtypes of the suite (``F.cross_entropy`` supports exactly these on CPU).
+FLOAT_DTYPES: tuple[torch.dtype, ...] = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class CrossEntropyProblem:
     """One call of ``F.cross_entropy``: ``F.cross_entropy(p.logits, p.target, **p.kwargs())``.
 
-    - ``logits``: ``(N, C, d1..dk)`` floating tensor (``(N, C)`` when k = 0).
-    - ``target``: an index map, ``int64`` of shape ``(N, d1..dk)`` with values in ``[0, C)`` or equal to
-      ``ignore_index``; or a probability map of the logits' shape, dtype and device.
+    - ``logits``: ``(N, C, d1..dk)`` floating tensor (``(N, C)`` when k = 0; ``(C,)`` when unbatched).
+    - ``target``: an index map, ``int64`` of shape ``(N, d1..dk)`` (``()`` when unbatched) with values in
+      ``[0, C)`` or equal to ``ignore_index``; or a probability map of the logits' shape, dtype and device
+      (nonnegative; its rows need not sum to 1: torch does not renormalise them).
     - ``weight``: ``None`` or a ``(C,)`` tensor of the logits' dtype and device.
     - ``ignore_index``: ``-100`` (torch's default) when unused. Probability targets never carry an
       ``ignore_index >= 0`` (torch raises for that).
     - ``reduction``: ``"none"``, ``"mean"`` or ``"sum"``; ``label_smoothing``: a float in ``[0, 1]``.
+    - ``grad_output``: the upstream gradient the gradient checks back-propagate, of the output's shape
+      (:attr:`output_shape`) and the logits' dtype and device; ``None`` means ones (the gradient of
+      ``out.sum()``). It is not an argument of ``F.cross_entropy``, so :meth:`kwargs` leaves it out.
 
-    ``eq=False``: tensors do not compare to a single bool, so problems compare by identity.
+    ``eq=False``: tensors do not compare to a single bool, so problems compare by identity. The repr
+    prints small tensors in full and summarises larger ones (dtype, shape, range), so that a falsifying
+    example stays readable (and Hypothesis does not warn about an overly large repr).
     """
 
     logits: torch.Tensor
@@ -33,6 +42,15 @@ class CrossEntropyProblem:
     ignore_index: int = -100
     reduction: str = "mean"
     label_smoothing: float = 0.0
+    grad_output: torch.Tensor | None = None
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f.name}={_summary(getattr(self, f.name))}" for f in dataclasses.fields(self))
+        return f"{type(self).__name__}({fields})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis (and IPython) pretty-print dataclasses field by field; use the summary instead."""
+        printer.text(repr(self))
 
     @property
     def num_classes(self) -> int:
@@ -53,9 +71,21 @@ class CrossEntropyProblem:
         return "probability" if self.target.is_floating_point() else "index"
 
     @property
+    def unbatched(self) -> bool:
+        """``True`` for ``(C,)`` logits (one pixel, no batch dimension)."""
+        return self.logits.dim() == 1
+
+    @property
     def target_shape(self) -> tuple[int, ...]:
-        """``(N, d1..dk)``: the shape of ``reduction="none"`` output."""
+        """``(N, d1..dk)``, or ``()`` when unbatched: the shape of ``reduction="none"`` output."""
+        if self.unbatched:
+            return ()
         return (int(self.logits.shape[0]), *map(int, self.logits.shape[2:]))
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """The shape of the loss: :attr:`target_shape` for ``none``, ``()`` for ``sum`` and ``mean``."""
+        return self.target_shape if self.reduction == "none" else ()
 
     @property
     def kept(self) -> torch.Tensor:
@@ -83,7 +113,7 @@ class CrossEntropyProblem:
         """The same problem with the floating tensors in ``dtype`` and everything on ``device``.
 
         ``problem.to(dtype=torch.float64)`` is the float64 reference problem on exactly the same
-        (already rounded) inputs. Index targets keep ``int64``.
+        (already rounded) inputs. Index targets keep ``int64``; ``grad_output`` follows the logits.
         """
 
         def conv(t: torch.Tensor | None, floating: bool) -> torch.Tensor | None:
@@ -96,4 +126,23 @@ class CrossEntropyProblem:
             logits=conv(self.logits, True),
             target=conv(self.target, self.target.is_floating_point()),
             weight=conv(self.weight, True),
+            grad_output=conv(self.grad_output, True),
         )
+
+
+#: Tensors with at most this many elements appear in full in a problem's repr.
+_FULL_REPR_ELEMENTS = 64
+
+
+def _summary(value: Any) -> str:
+    if not isinstance(value, torch.Tensor) or value.numel() <= _FULL_REPR_ELEMENTS:
+        return repr(value)
+    dtype = str(value.dtype).replace("torch.", "")
+    data = value.detach()
+    where = "" if data.device.type == "cpu" else f" on {data.device}"
+    if data.is_floating_point():
+        lo, hi = float(data.min()), float(data.max())
+        return f"tensor(<{dtype} {tuple(data.shape)}{where}, values in [{lo:.4g}, {hi:.4g}]>)"
+    values = torch.unique(data.reshape(-1)).tolist()
+    shown = ", ".join(map(str, values[:8])) + (", ..." if len(values) > 8 else "")
+    return f"tensor(<{dtype} {tuple(data.shape)}{where}, values {{{shown}}}>)"

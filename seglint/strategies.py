@@ -23,6 +23,7 @@ default sizes, and failing examples shrink towards seed 0, small shapes and simp
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import numbers
@@ -34,11 +35,14 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from seglint.problems import CrossEntropyProblem
+from seglint.implementations import Supported
+from seglint.problems import FLOAT_DTYPES, CrossEntropyProblem
 
 __all__ = [
     "FLOAT_DTYPES",
     "CrossEntropyProblem",
+    "Supported",
+    "UnsupportedArgument",
     "class_counts",
     "class_weights",
     "cross_entropy_problems",
@@ -51,9 +55,6 @@ __all__ = [
     "segmentation_shapes",
 ]
 
-#: The floating dtypes the strategies generate (``F.cross_entropy`` supports exactly these on CPU).
-FLOAT_DTYPES: tuple[torch.dtype, ...] = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-
 _TARGET_KINDS = ("index", "probability")
 _REDUCTIONS = ("none", "mean", "sum")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -65,7 +66,20 @@ _LOGIT_MODES = st.sampled_from(("uniform", "log_uniform"))
 _WEIGHT_MODES = st.sampled_from(("constant", "uniform"))
 _FRACTIONS = st.sampled_from((0.0, 0.25, 1.0))
 _LOG_TEMPERATURES = st.floats(min_value=-4.0, max_value=4.0)
-_IGNORE_INDICES = st.sampled_from((-100, 255))
+_UNIT = st.floats(min_value=0.0, max_value=1.0)
+_LOG_GRADIENT_SCALES = st.floats(min_value=-3.0, max_value=3.0)
+# ignore_index when none is given: torch's default, the usual void label, or a class of [0, C) (None).
+_IGNORE_CHOICES = st.sampled_from((-100, 255, None))
+_ROW_SUM_MODES = st.sampled_from(("simplex", "scaled", "per_row"))
+_OFF_SIMPLEX_MODES = st.sampled_from(("scaled", "per_row"))
+# Class-count bands of cross_entropy_problems, shrinking to the first: small (twice as likely), up to
+# 512, and up to max_classes (vocabularies), where hard-coded void labels and blocked kernels break.
+_CLASS_BANDS = st.sampled_from((0, 0, 1, 2))
+_SMALL_CLASSES, _MEDIUM_CLASSES = 16, 512
+# Labels that kernels hard-code: the first and last class and the usual void label.
+_SPECIAL_LABELS = (255,)
+# About one (C,)-or-(N, C) draw in four is unbatched.
+_UNBATCHED = st.sampled_from((False, False, False, True))
 
 # Per number of spatial dimensions k: (largest batch, largest side) used by cross_entropy_problems.
 # k = 0 is the (N, C) kernel, so it gets a long batch; higher k get small sides.
@@ -246,7 +260,8 @@ def logits(
     max_abs: float = 10.0,
     min_abs: float = 0.0,
 ) -> SearchStrategy[torch.Tensor]:
-    """Finite logits of shape ``(N, C, d1..dk)`` for a target shape ``shape = (N, d1..dk)``.
+    """Finite logits of shape ``(N, C, d1..dk)`` for a target shape ``shape = (N, d1..dk)``; ``(C,)``
+    (unbatched) for ``shape=()``.
 
     Every element satisfies ``min_abs <= |z| <= max_abs`` (defaults 0.0 and 10.0) and is a value of
     ``dtype`` (default ``torch.float32``; created in that dtype on ``device``, default ``"cpu"``).
@@ -267,7 +282,7 @@ def logits(
     dtype = _check_dtype(dtype)
     device = _check_device(device)
     lo, hi = _check_abs_range(min_abs, max_abs, dtype)
-    out_shape = (shape[0], num_classes, *shape[1:])
+    out_shape = _logits_shape(shape, num_classes)
     return _composite(_draw_logits, out_shape, dtype, device, lo, hi)
 
 
@@ -307,7 +322,7 @@ def label_maps(
     max_ignored_fraction: float = 0.5,
     min_kept: int = 0,
 ) -> SearchStrategy[torch.Tensor]:
-    """Class-index targets: ``int64`` tensors of ``shape`` with values in ``[0, num_classes)``.
+    """Class-index targets: ``int64`` tensors of ``shape`` (``()`` for unbatched) with values in ``[0, num_classes)``.
 
     With ``ignore_index`` (default ``None``: no pixel is ignored), up to
     ``floor(max_ignored_fraction * pixels)`` pixels (default fraction 0.5) hold ``ignore_index``, but at
@@ -316,7 +331,9 @@ def label_maps(
     pixel. Out-of-range targets are never drawn (on CUDA they kill the process with a device assert).
 
     Each draw uses a random subset of the classes (from one class up to all of them), so skewed and
-    single-class maps occur. Shrinks towards a single class and no ignored pixels.
+    single-class maps occur; some draws also put the labels kernels hard-code (0, ``C - 1`` and 255
+    when it is a class) at about a quarter of the pixels. Shrinks towards a single class and no ignored
+    pixels.
 
     >>> y = label_maps(shape=(2, 8, 8), num_classes=5, ignore_index=255, min_kept=1).example()
     >>> bool(((y >= 0) & (y < 5) | (y == 255)).all()), bool((y != 255).any())
@@ -373,7 +390,11 @@ def _draw_label_maps(
 def _draw_labels(
     draw: Any, seed: int, shape: tuple[int, ...], num_classes: int, ignore_index: int | None
 ) -> torch.Tensor:
-    """int64 labels on the CPU, drawn from a random subset of the allowed classes."""
+    """int64 labels on the CPU, drawn from a random subset of the allowed classes.
+
+    Some draws also plant the labels kernels hard-code (0, C - 1 and 255 when it is a class) at about
+    a quarter of the pixels: with thousands of classes a random subset would almost never hold them.
+    """
     allowed = torch.arange(num_classes, dtype=torch.int64)
     if ignore_index is not None and 0 <= ignore_index < num_classes:
         allowed = allowed[allowed != ignore_index]
@@ -381,9 +402,21 @@ def _draw_labels(
     if pixels == 0 or allowed.numel() == 0:
         return torch.zeros(shape, dtype=torch.int64)
     used = draw(st.integers(min_value=1, max_value=int(allowed.numel())))
+    plant = draw(_BOOLEANS)
     gen = _generator(seed)
     subset = allowed[torch.randperm(int(allowed.numel()), generator=gen)[:used]]
-    return subset[torch.randint(0, used, shape, generator=gen)]
+    labels = subset[torch.randint(0, used, shape, generator=gen)]
+    if plant:
+        specials = [
+            c for c in (0, num_classes - 1, *_SPECIAL_LABELS) if c < num_classes and c != ignore_index
+        ]
+        if specials:
+            table = torch.tensor(sorted(set(specials)), dtype=torch.int64)
+            flat = labels.reshape(-1)
+            where = torch.rand(pixels, generator=gen) < 0.25
+            pick = torch.randint(0, table.numel(), (pixels,), generator=gen)
+            labels = torch.where(where, table[pick], flat).reshape(shape)
+    return labels
 
 
 def probability_maps(
@@ -392,15 +425,23 @@ def probability_maps(
     num_classes: int,
     dtype: torch.dtype = torch.float32,
     device: str | torch.device = "cpu",
+    min_row_sum: float = 1.0,
+    max_row_sum: float = 1.0,
 ) -> SearchStrategy[torch.Tensor]:
-    """Probability targets of shape ``(N, C, d1..dk)``: each pixel's row lies on the simplex.
+    """Probability targets of shape ``(N, C, d1..dk)`` (``(C,)`` for ``shape=()``): nonnegative rows.
 
     Entries are nonnegative values of ``dtype`` (default ``torch.float32``, on ``device``, default
-    ``"cpu"``) and each row sums to 1 up to one rounding: the largest entry absorbs the rounding of the
-    others, so the exact sum of the stored values is within ``eps/2`` of 1 (a sum computed in ``dtype``
-    adds its own rounding). Rows are softmaxes of Gaussian logits at a drawn temperature (from near
-    uniform to near one-hot), optionally sparse (some classes exactly 0); some draws replace a fraction
-    of the rows (or all of them) by vertices (exact one-hot rows) and by the uniform row ``1/C``.
+    ``"cpu"``). Rows are softmaxes of Gaussian logits at a drawn temperature (from near uniform to near
+    one-hot), optionally sparse (some classes exactly 0); some draws replace a fraction of the rows (or
+    all of them) by vertices (exact one-hot rows) and by the uniform row ``1/C``.
+
+    Each row sums to a value in ``[min_row_sum, max_row_sum]`` (defaults 1.0 and 1.0: the simplex).
+    On the simplex the largest entry absorbs the rounding of the others, so the exact sum of the stored
+    values is within ``eps/2`` of 1 (a sum computed in ``dtype`` adds its own rounding). Off it (torch
+    accepts any nonnegative target and does not renormalise), a draw scales every row by one factor or
+    each row by its own, planting both bounds (``min_row_sum=0`` gives all-zero rows); those sums hold up
+    to the rounding of each entry. When the range contains 1 some draws stay exactly on the simplex,
+    and failures shrink to it.
 
     >>> q = probability_maps(shape=(2, 3), num_classes=4).example()
     >>> tuple(q.shape), bool((q >= 0).all())
@@ -410,18 +451,30 @@ def probability_maps(
     num_classes = _check_int(num_classes, "num_classes", lower=1)
     dtype = _check_dtype(dtype)
     device = _check_device(device)
-    return _composite(_draw_probability_maps, shape, num_classes, dtype, device)
+    row_sums = _check_row_sums(min_row_sum, max_row_sum)
+    return _composite(_draw_probability_maps, shape, num_classes, dtype, device, row_sums)
 
 
 @_single_threaded
 def _draw_probability_maps(
-    draw: Any, shape: tuple[int, ...], num_classes: int, dtype: torch.dtype, device: torch.device
+    draw: Any,
+    shape: tuple[int, ...],
+    num_classes: int,
+    dtype: torch.dtype,
+    device: torch.device,
+    row_sums: tuple[float, float] = (1.0, 1.0),
 ) -> torch.Tensor:
+    lo, hi = row_sums
+    if lo == hi == 1.0:
+        mode = "simplex"
+    else:
+        mode = draw(_ROW_SUM_MODES if lo <= 1.0 <= hi else _OFF_SIMPLEX_MODES)
     seed = draw(_SEEDS)
     log_temperature = draw(_LOG_TEMPERATURES)
     vertex_fraction = draw(_FRACTIONS)
     uniform_fraction = draw(_FRACTIONS)
     sparse = draw(_BOOLEANS)
+    factor = lo + (hi - lo) * draw(_UNIT) if mode == "scaled" else 1.0
     gen = _generator(seed)
     rows = (math.prod(shape), num_classes)
     z = torch.randn(rows, generator=gen, dtype=torch.float64) * math.exp(log_temperature)
@@ -439,10 +492,18 @@ def _draw_probability_maps(
         one_hot = torch.zeros_like(p).scatter_(1, top, 1.0)
         p = torch.where(1.0 - r < vertex_fraction, one_hot, p)
         top = p.argmax(dim=1, keepdim=True)
-    # Round to the dtype, then let the largest entry absorb the rounding of the others.
-    q = p.to(dtype).to(torch.float64)
-    q.scatter_(1, top, 0.0)
-    q.scatter_(1, top, (1.0 - q.sum(dim=1, keepdim=True)).clamp_(min=0.0))
+    if mode == "simplex":
+        # Round to the dtype, then let the largest entry absorb the rounding of the others.
+        q = p.to(dtype).to(torch.float64)
+        q.scatter_(1, top, 0.0)
+        q.scatter_(1, top, (1.0 - q.sum(dim=1, keepdim=True)).clamp_(min=0.0))
+    elif mode == "scaled":
+        q = p * factor
+    else:
+        u = torch.rand(rows[0], 1, generator=gen, dtype=torch.float64)
+        sums = lo + (hi - lo) * torch.rand(rows[0], 1, generator=gen, dtype=torch.float64)
+        sums = torch.where(u < 0.1, lo, torch.where(u > 0.9, hi, sums))
+        q = p * sums
     return _finish(_channels_second(q, shape), dtype, device)
 
 
@@ -453,7 +514,7 @@ def one_hot_maps(
     dtype: torch.dtype = torch.float32,
     device: str | torch.device = "cpu",
 ) -> SearchStrategy[torch.Tensor]:
-    """One-hot maps of shape ``(N, C, d1..dk)``: exactly one 1 per pixel, zeros elsewhere.
+    """One-hot maps of shape ``(N, C, d1..dk)`` (``(C,)`` for ``shape=()``): exactly one 1 per pixel.
 
     ``dtype`` defaults to ``torch.float32`` and ``device`` to ``"cpu"``. The class indices follow
     :func:`label_maps` without ignored pixels; recover them with ``t.argmax(dim=1)``.
@@ -530,68 +591,101 @@ def _draw_class_weights(
 
 def cross_entropy_problems(
     *,
-    dtype: torch.dtype = torch.float32,
-    device: str | torch.device = "cpu",
+    dtype: torch.dtype | None = None,
+    device: str | torch.device | None = None,
     min_classes: int = 2,
-    max_classes: int = 16,
-    min_spatial_dims: int = 0,
-    max_spatial_dims: int = 3,
+    max_classes: int = 65_536,
+    max_elements: int = 65_536,
+    min_spatial_dims: int | None = None,
+    max_spatial_dims: int | None = None,
     max_pixels: int = 1024,
     max_abs_logit: float = 10.0,
-    target_kinds: Iterable[str] = ("index", "probability"),
-    reductions: Iterable[str] = ("none", "mean", "sum"),
+    target_kinds: Iterable[str] | None = None,
+    reductions: Iterable[str] | None = None,
     weighted: bool | None = None,
     ignore_index: int | None = None,
     label_smoothing: float | tuple[float, float] | None = None,
     min_kept: int = 1,
     max_ignored_fraction: float = 1.0,
+    min_row_sum: float = 0.0,
+    max_row_sum: float = 2.0,
+    unbatched: bool | None = None,
+    supported: Supported | None = None,
 ) -> SearchStrategy[CrossEntropyProblem]:
-    """Whole ``F.cross_entropy`` calls as :class:`CrossEntropyProblem` values.
+    """Whole ``F.cross_entropy`` calls as :class:`CrossEntropyProblem` values, spanning its contract.
 
     - ``dtype`` (default ``torch.float32``) and ``device`` (default ``"cpu"``): of the logits, of a
-      probability target and of the weight. Index targets are ``int64``.
-    - ``C`` in ``[min_classes, max_classes]`` (defaults 2 and 16).
+      probability target, of the weight and of ``grad_output``. Index targets are ``int64``.
+    - ``C`` in ``[min_classes, max_classes]`` (defaults 2 and 65,536): half the draws take ``C <= 16``,
+      a quarter ``C <= 512`` and a quarter up to ``max_classes`` (log-uniform), so vocabularies occur.
+      ``max_elements`` (default 65,536) bounds the logits' size ``N * C * d1..dk``: large ``C`` comes
+      with few pixels, and an example stays at a few milliseconds.
     - Target shape ``(N, d1..dk)`` with k in ``[min_spatial_dims, max_spatial_dims]`` (defaults 0 and 3)
       and at most ``max_pixels`` pixels (default 1024): k = 0 draws N up to 64; k = 1, 2, 3 draw N up
       to 4 and sides up to 64, 16, 8; k >= 4 draws N up to 2 and sides up to 4. N grows past these caps
       only when needed for ``min_kept``.
+    - ``unbatched``: ``None`` (default) also draws ``(C,)`` logits with a 0-dimensional target (about
+      one k = 0 draw in four; only when ``min_spatial_dims`` is 0 and ``min_kept <= 1``); ``True`` /
+      ``False`` always / never.
     - Logits from :func:`logits` with ``max_abs=max_abs_logit`` (default 10.0).
     - ``target_kinds`` (default both): ``"index"`` (from :func:`label_maps`) and/or ``"probability"``
-      (from :func:`probability_maps`, which includes one-hot and uniform rows).
+      (from :func:`probability_maps` with ``min_row_sum`` / ``max_row_sum``, defaults 0.0 and 2.0: rows
+      on the simplex, and rows summing to less or more than 1, which torch does not renormalise; pass
+      ``min_row_sum=1.0, max_row_sum=1.0`` for the simplex only).
     - ``reductions`` (default all three) to draw from.
     - ``weighted``: ``None`` (default) draws with and without a :func:`class_weights` weight;
       ``True`` / ``False`` always / never.
-    - ``ignore_index``: ``None`` (default) uses ``-100`` or (when ``C <= 255``) ``255`` for index targets
-      and ``-100`` for probability targets; an int is always used. An int ``>= 0`` requires
-      ``target_kinds=("index",)``, since torch rejects it for probability targets.
+    - ``ignore_index``: ``None`` (default) draws ``-100``, ``255`` or a class of ``[0, C)`` (mostly 0,
+      the "ignore the background" convention) for index targets and uses ``-100`` for probability
+      targets; an int is always used. An int ``>= 0`` requires ``target_kinds=("index",)``, since torch
+      rejects it for probability targets.
     - ``label_smoothing``: ``None`` (default) draws 0.0 or a value in ``[0, 1]``; a float is always used;
       a ``(lo, hi)`` tuple draws in that range (see :func:`label_smoothings`).
     - ``min_kept`` (default 1): index targets keep at least this many pixels (not ignored);
       ``max_ignored_fraction`` (default 1.0) caps the ignored share, so by default anything from no
       ignored pixel to all but ``min_kept`` occurs. ``min_kept=0`` allows all-ignored maps.
+    - ``grad_output`` (always drawn): ``None`` (ones, the gradient of ``out.sum()``) or an upstream
+      gradient of the output's shape with random signs, magnitudes from ``e^-3`` to ``e^3`` and
+      exact zeros (per pixel for ``reduction="none"``).
+    - ``supported``: a :class:`seglint.implementations.Supported` declaration. Options left at
+      ``None`` then draw only what it supports (its reductions, target kinds, dtypes, ignore values, ...);
+      an explicit option outside it raises :class:`UnsupportedArgument` (an ``InvalidArgument``) naming
+      the option and the declaration.
 
-    Draws shrink towards index targets, the first reduction, no weight, no smoothing, few classes and
-    small shapes.
+    Draws shrink towards index targets, the first reduction, no weight, no smoothing, few classes,
+    batched small shapes and ones as the upstream gradient.
 
     >>> import torch.nn.functional as F
     >>> p = cross_entropy_problems(reductions=("mean",)).example()
     >>> bool(F.cross_entropy(p.logits, p.target, **p.kwargs()).isfinite())
     True
     """
-    dtype = _check_dtype(dtype)
-    device = _check_device(device)
+    if supported is None:
+        declared = Supported()
+    elif isinstance(supported, Supported):
+        declared = supported
+    else:
+        raise InvalidArgument(f"supported={supported!r} must be a seglint.implementations.Supported or None")
+    dtype = _declared_dtype(dtype, declared)
+    device = _declared_device(device, declared)
     min_classes = _check_int(min_classes, "min_classes", lower=1)
     max_classes = _check_int(max_classes, "max_classes", lower=1)
     _check_order(min_classes, "min_classes", max_classes, "max_classes")
-    min_spatial_dims = _check_int(min_spatial_dims, "min_spatial_dims", lower=0)
-    max_spatial_dims = _check_int(max_spatial_dims, "max_spatial_dims", lower=0)
-    _check_order(min_spatial_dims, "min_spatial_dims", max_spatial_dims, "max_spatial_dims")
+    max_elements = _check_int(max_elements, "max_elements", lower=1)
+    min_spatial_dims, max_spatial_dims = _declared_spatial_dims(min_spatial_dims, max_spatial_dims, declared)
     max_pixels = _check_int(max_pixels, "max_pixels", lower=1)
     logit_range = _check_abs_range(0.0, max_abs_logit, dtype, max_name="max_abs_logit")
-    kinds = _check_choices(target_kinds, "target_kinds", _TARGET_KINDS)
-    reds = _check_choices(reductions, "reductions", _REDUCTIONS)
+    kinds = _declared_choices(
+        target_kinds, "target_kinds", _TARGET_KINDS, declared.target_kinds, "{} targets"
+    )
+    reds = _declared_choices(reductions, "reductions", _REDUCTIONS, declared.reductions, "reduction={!r}")
     if weighted is not None and not isinstance(weighted, bool):
         raise InvalidArgument(f"weighted={weighted!r} must be None, True or False")
+    if weighted and not declared.weight:
+        raise _outside("weighted", weighted, "weight", "supported.weight=False")
+    if weighted is None and not declared.weight:
+        weighted = False
+    ignore_values: tuple[int, ...] | None = None
     if ignore_index is not None:
         ignore_index = _check_int(ignore_index, "ignore_index", lower=_INT64_MIN, upper=_INT64_MAX)
         if ignore_index >= 0 and "probability" in kinds:
@@ -605,78 +699,278 @@ def cross_entropy_problems(
                 "ignore_index=0 with min_classes=1: for C = 1 the ignored class would be the only class; "
                 "pass min_classes=2 or another ignore_index"
             )
-    smoothing = _smoothing_strategy(label_smoothing)
+        if declared.ignore_index is False:
+            raise _outside("ignore_index", ignore_index, "ignore_index", "supported.ignore_index=False")
+        if declared.ignore_index is not True and ignore_index not in declared.ignore_index:  # type: ignore[operator]
+            raise _outside(
+                "ignore_index",
+                ignore_index,
+                f"ignore_index={ignore_index}",
+                f"supported.ignore_index={declared.ignore_index!r}",
+            )
+    elif isinstance(declared.ignore_index, tuple):
+        ignore_values = declared.ignore_index
+    smoothing = _declared_smoothing(label_smoothing, declared)
     min_kept = _check_int(min_kept, "min_kept", lower=0)
     if min_kept > max_pixels:
         raise InvalidArgument(f"min_kept={min_kept} is larger than max_pixels={max_pixels}")
+    if min_classes * max(1, min_kept) > max_elements:
+        raise InvalidArgument(
+            f"max_elements={max_elements} is smaller than min_classes={min_classes} times "
+            f"max(1, min_kept={min_kept}): no problem fits"
+        )
     max_ignored_fraction = _check_real(max_ignored_fraction, "max_ignored_fraction", lower=0.0, upper=1.0)
-    return _composite(
-        _draw_cross_entropy_problems,
-        dtype,
-        device,
-        min_classes,
-        max_classes,
-        min_spatial_dims,
-        max_spatial_dims,
-        max_pixels,
-        logit_range,
-        st.sampled_from(kinds),
-        st.sampled_from(reds),
-        weighted,
-        ignore_index,
-        smoothing,
-        min_kept,
-        max_ignored_fraction,
+    row_sums = _check_row_sums(min_row_sum, max_row_sum)
+    unbatched = _declared_unbatched(unbatched, declared, min_spatial_dims, min_kept)
+    space = _ProblemSpace(
+        dtype=dtype,
+        device=device,
+        min_classes=min_classes,
+        max_classes=max_classes,
+        max_elements=max_elements,
+        min_spatial_dims=min_spatial_dims,
+        max_spatial_dims=max_spatial_dims,
+        max_pixels=max_pixels,
+        logit_range=logit_range,
+        kinds=st.sampled_from(kinds),
+        reductions=st.sampled_from(reds),
+        weighted=weighted,
+        ignore_index=ignore_index,
+        ignore_values=None if ignore_values is None else st.sampled_from(ignore_values),
+        may_ignore=declared.ignore_index is not False,
+        smoothing=smoothing,
+        min_kept=min_kept,
+        max_ignored_fraction=max_ignored_fraction,
+        row_sums=row_sums,
+        unbatched=unbatched,
     )
+    return _composite(_draw_cross_entropy_problems, space)
+
+
+class UnsupportedArgument(InvalidArgument):
+    """An explicit option of :func:`cross_entropy_problems` outside its ``supported`` declaration.
+
+    ``feature`` names what the declaration lacks, in the words of
+    :meth:`seglint.implementations.Supported.refusal` (``"weight"``, ``"reduction='none'"``, ...).
+    """
+
+    def __init__(self, message: str, feature: str) -> None:
+        super().__init__(message)
+        self.feature = feature
+
+
+def _outside(option: str, value: Any, feature: str, declaration: str) -> UnsupportedArgument:
+    return UnsupportedArgument(
+        f"{option}={value!r} asks for {feature}, which the declaration does not support ({declaration})",
+        feature,
+    )
+
+
+def _declared_dtype(dtype: Any, declared: Supported) -> torch.dtype:
+    if dtype is None:
+        return torch.float32 if torch.float32 in declared.dtypes else declared.dtypes[0]
+    dtype = _check_dtype(dtype)
+    if dtype not in declared.dtypes:
+        names = ", ".join(str(d).replace("torch.", "") for d in declared.dtypes)
+        raise _outside(
+            "dtype", dtype, f"dtype {str(dtype).replace('torch.', '')}", f"supported.dtypes=({names})"
+        )
+    return dtype
+
+
+def _declared_device(device: Any, declared: Supported) -> torch.device:
+    if device is None:
+        return torch.device("cpu" if "cpu" in declared.devices else declared.devices[0])
+    parsed = _check_device(device)
+    if parsed.type not in declared.devices:
+        raise _outside("device", device, f"device {parsed.type}", f"supported.devices={declared.devices!r}")
+    return parsed
+
+
+def _declared_spatial_dims(min_k: Any, max_k: Any, declared: Supported) -> tuple[int, int]:
+    top = declared.max_spatial_dims
+    if min_k is None:
+        min_k = declared.min_spatial_dims
+    else:
+        min_k = _check_int(min_k, "min_spatial_dims", lower=0)
+    if max_k is None:
+        max_k = max(min_k, 3 if top is None else min(3, top))
+    else:
+        max_k = _check_int(max_k, "max_spatial_dims", lower=0)
+    _check_order(min_k, "min_spatial_dims", max_k, "max_spatial_dims")
+    declaration = f"supported.min_spatial_dims={declared.min_spatial_dims}, max_spatial_dims={top}"
+    if not declared.supports_spatial_dims(min_k):
+        raise _outside("min_spatial_dims", min_k, f"{min_k} spatial dimensions", declaration)
+    if not declared.supports_spatial_dims(max_k):
+        raise _outside("max_spatial_dims", max_k, f"{max_k} spatial dimensions", declaration)
+    return min_k, max_k
+
+
+def _declared_choices(
+    values: Any, name: str, allowed: tuple[str, ...], declared: tuple[str, ...], feature: str
+) -> tuple[str, ...]:
+    if values is None:
+        return declared
+    out = _check_choices(values, name, allowed)
+    for value in out:
+        if value not in declared:
+            raise _outside(name, out, feature.format(value), f"supported.{name}={declared!r}")
+    return out
+
+
+def _declared_smoothing(label_smoothing: Any, declared: Supported) -> SearchStrategy[float]:
+    lo, hi = declared.smoothing_range
+    if label_smoothing is None:
+        return label_smoothings(min_value=lo, max_value=hi)
+    strategy = _smoothing_strategy(label_smoothing)
+    bounds = label_smoothing if isinstance(label_smoothing, tuple) else (label_smoothing, label_smoothing)
+    if not all(v == 0.0 or lo <= v <= hi for v in bounds):
+        feature = "label_smoothing" if hi == 0.0 else f"label_smoothing={label_smoothing!r}"
+        raise _outside(
+            "label_smoothing",
+            label_smoothing,
+            feature,
+            f"supported.label_smoothing={declared.label_smoothing!r}",
+        )
+    return strategy
+
+
+def _declared_unbatched(
+    unbatched: Any, declared: Supported, min_spatial_dims: int, min_kept: int
+) -> bool | None:
+    if unbatched is not None and not isinstance(unbatched, bool):
+        raise InvalidArgument(f"unbatched={unbatched!r} must be None, True or False")
+    if unbatched:
+        if not declared.unbatched:
+            raise _outside("unbatched", True, "unbatched inputs", "supported.unbatched=False")
+        if min_spatial_dims > 0:
+            raise InvalidArgument(
+                f"unbatched=True draws (C,) logits, which have no spatial dimension; "
+                f"min_spatial_dims={min_spatial_dims} asks for some"
+            )
+        if min_kept > 1:
+            raise InvalidArgument(f"unbatched=True draws one pixel; min_kept={min_kept} asks for more")
+        return True
+    if unbatched is None and not (declared.unbatched and min_spatial_dims == 0 and min_kept <= 1):
+        return False
+    return unbatched
+
+
+@dataclasses.dataclass(frozen=True)
+class _ProblemSpace:
+    """The validated options of one cross_entropy_problems() strategy (strategies built once)."""
+
+    dtype: torch.dtype
+    device: torch.device
+    min_classes: int
+    max_classes: int
+    max_elements: int
+    min_spatial_dims: int
+    max_spatial_dims: int
+    max_pixels: int
+    logit_range: tuple[float, float]
+    kinds: SearchStrategy[str]
+    reductions: SearchStrategy[str]
+    weighted: bool | None
+    ignore_index: int | None
+    ignore_values: SearchStrategy[int] | None
+    may_ignore: bool
+    smoothing: SearchStrategy[float]
+    min_kept: int
+    max_ignored_fraction: float
+    row_sums: tuple[float, float]
+    unbatched: bool | None
 
 
 @_single_threaded
-def _draw_cross_entropy_problems(
-    draw: Any,
-    dtype: torch.dtype,
-    device: torch.device,
-    min_classes: int,
-    max_classes: int,
-    min_spatial_dims: int,
-    max_spatial_dims: int,
-    max_pixels: int,
-    logit_range: tuple[float, float],
-    kinds: SearchStrategy[str],
-    reds: SearchStrategy[str],
-    weighted: bool | None,
-    ignore_index: int | None,
-    smoothing: SearchStrategy[float],
-    min_kept: int,
-    max_ignored_fraction: float,
-) -> CrossEntropyProblem:
-    kind = draw(kinds)
-    num_classes = draw(st.integers(min_value=min_classes, max_value=max_classes))
-    k = draw(st.integers(min_value=min_spatial_dims, max_value=max_spatial_dims))
-    shape = _draw_problem_shape(draw, k, max_pixels, min_kept if kind == "index" else 0)
+def _draw_cross_entropy_problems(draw: Any, space: _ProblemSpace) -> CrossEntropyProblem:
+    kind = draw(space.kinds)
+    need = max(1, space.min_kept) if kind == "index" else 1
+    num_classes = _draw_class_count(
+        draw, space.min_classes, min(space.max_classes, space.max_elements // need)
+    )
+    k = draw(st.integers(min_value=space.min_spatial_dims, max_value=space.max_spatial_dims))
+    unbatched = space.unbatched
+    if unbatched is None:
+        unbatched = k == 0 and draw(_UNBATCHED)
+    if unbatched:
+        shape: tuple[int, ...] = ()
+    else:
+        max_pixels = min(space.max_pixels, space.max_elements // num_classes)
+        shape = _draw_problem_shape(draw, k, max_pixels, need if kind == "index" else 0)
+    dtype, device = space.dtype, space.device
     # The draw functions directly: valid by construction, and no strategy objects are built per draw.
-    z = _draw_logits(draw, (shape[0], num_classes, *shape[1:]), dtype, device, *logit_range)
+    z = _draw_logits(draw, _logits_shape(shape, num_classes), dtype, device, *space.logit_range)
     if kind == "index":
-        ii = ignore_index
-        if ii is None:
-            ii = draw(_IGNORE_INDICES) if num_classes <= 255 else -100
+        ii = _draw_ignore_index(draw, space, num_classes)
         pixels = math.prod(shape)
-        max_ignored = min(math.floor(max_ignored_fraction * pixels), pixels - min_kept)
+        max_ignored = 0
+        if space.may_ignore:
+            max_ignored = min(math.floor(space.max_ignored_fraction * pixels), pixels - space.min_kept)
         target = _draw_label_maps(draw, shape, num_classes, device, ii, max_ignored)
     else:
-        ii = -100 if ignore_index is None else ignore_index
-        target = _draw_probability_maps(draw, shape, num_classes, dtype, device)
-    use_weight = draw(_BOOLEANS) if weighted is None else weighted
+        ii = -100 if space.ignore_index is None else space.ignore_index
+        target = _draw_probability_maps(draw, shape, num_classes, dtype, device, space.row_sums)
+    use_weight = draw(_BOOLEANS) if space.weighted is None else space.weighted
     weight = (
         _draw_class_weights(draw, num_classes, dtype, device, *_WEIGHT_RANGES[dtype]) if use_weight else None
     )
+    reduction = draw(space.reductions)
     return CrossEntropyProblem(
         logits=z,
         target=target,
         weight=weight,
         ignore_index=ii,
-        reduction=draw(reds),
-        label_smoothing=draw(smoothing),
+        reduction=reduction,
+        label_smoothing=draw(space.smoothing),
+        grad_output=_draw_grad_output(draw, shape if reduction == "none" else (), dtype, device),
     )
+
+
+def _draw_class_count(draw: Any, lo: int, hi: int) -> int:
+    """C in [lo, hi] from one of three bands (<= 16, <= 512, larger), log-uniform in the upper two."""
+    bands = [
+        (lo, max(lo, min(hi, _SMALL_CLASSES))),
+        (max(lo, _SMALL_CLASSES + 1), min(hi, _MEDIUM_CLASSES)),
+        (max(lo, _MEDIUM_CLASSES + 1), hi),
+    ]
+    bands = [band for band in bands if band[0] <= band[1]]
+    index = min(draw(_CLASS_BANDS), len(bands) - 1)
+    a, b = bands[index]
+    if index == 0:
+        return draw(st.integers(min_value=a, max_value=b))
+    return min(b, max(a, round(a * (b / a) ** draw(_UNIT))))
+
+
+def _draw_ignore_index(draw: Any, space: _ProblemSpace, num_classes: int) -> int:
+    if space.ignore_index is not None:
+        return space.ignore_index
+    if space.ignore_values is not None:
+        ii = draw(space.ignore_values)
+    elif not space.may_ignore:
+        return -100
+    else:
+        ii = draw(_IGNORE_CHOICES)
+        if ii is None:
+            ii = min(num_classes - 1, int(draw(_UNIT) * num_classes))
+    if num_classes == 1 and ii == 0:
+        return -100  # the only class cannot be the ignored one while pixels must be kept
+    return ii
+
+
+@_single_threaded
+def _draw_grad_output(
+    draw: Any, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device
+) -> torch.Tensor | None:
+    """None (ones) or an upstream gradient: random signs and scale, about a quarter exact zeros."""
+    if not draw(_BOOLEANS):
+        return None
+    seed = draw(_SEEDS)
+    scale = math.exp(draw(_LOG_GRADIENT_SCALES))
+    gen = _generator(seed)
+    g = torch.randn(shape, generator=gen, dtype=torch.float64) * scale
+    g = torch.where(torch.rand(shape, generator=gen, dtype=torch.float64) < 0.25, 0.0, g)
+    return _finish(g, dtype, device)
 
 
 def _draw_problem_shape(draw: Any, k: int, max_pixels: int, min_pixels: int) -> tuple[int, ...]:
@@ -713,6 +1007,11 @@ def _smoothing_strategy(label_smoothing: Any) -> SearchStrategy[float]:
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _logits_shape(shape: tuple[int, ...], num_classes: int) -> tuple[int, ...]:
+    """The logits' shape for a target shape: (N, C, d1..dk), or (C,) for the unbatched shape ()."""
+    return (shape[0], num_classes, *shape[1:]) if shape else (num_classes,)
+
+
 def _generator(seed: int) -> torch.Generator:
     gen = torch.Generator(device="cpu")
     gen.manual_seed(seed)
@@ -726,8 +1025,9 @@ def _finish(values: torch.Tensor, dtype: torch.dtype, device: torch.device) -> t
 
 
 def _channels_second(rows: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
-    """(pixels, C) rows -> (N, C, d1..dk)."""
-    return rows.reshape(*shape, rows.shape[1]).movedim(-1, 1)
+    """(pixels, C) rows -> (N, C, d1..dk); a single row -> (C,) for the unbatched shape ()."""
+    out = rows.reshape(*shape, rows.shape[1])
+    return out.movedim(-1, 1) if shape else out
 
 
 def _round_down(x: float, dtype: torch.dtype) -> float:
@@ -781,10 +1081,9 @@ def _check_order(lo: float, lo_name: str, hi: float, hi_name: str) -> None:
 
 
 def _check_shape(shape: Any, name: str) -> tuple[int, ...]:
+    """A target shape: (N, d1..dk), or () for an unbatched target."""
     if isinstance(shape, (str, bytes)) or not isinstance(shape, (Sequence, torch.Size)):
-        raise InvalidArgument(f"{name}={shape!r} must be a tuple of ints (N, d1..dk)")
-    if len(shape) == 0:
-        raise InvalidArgument(f"{name}={tuple(shape)!r} must have at least the batch dimension N")
+        raise InvalidArgument(f"{name}={shape!r} must be a tuple of ints: (N, d1..dk), or () for unbatched")
     out = []
     for side in shape:
         if isinstance(side, bool) or not isinstance(side, numbers.Integral) or side < 0:
@@ -857,6 +1156,13 @@ def _check_value_range(min_value: Any, max_value: Any, dtype: torch.dtype) -> tu
         raise InvalidArgument(
             f"no {dtype} value lies between min_value={min_value!r} and max_value={max_value!r}"
         )
+    return lo, hi
+
+
+def _check_row_sums(min_row_sum: Any, max_row_sum: Any) -> tuple[float, float]:
+    lo = _check_real(min_row_sum, "min_row_sum", lower=0.0)
+    hi = _check_real(max_row_sum, "max_row_sum", lower=0.0)
+    _check_order(lo, "min_row_sum", hi, "max_row_sum")
     return lo, hi
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -12,8 +13,10 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from seglint import strategies as S
+from seglint.implementations import Supported
 from seglint.strategies import (
     CrossEntropyProblem,
+    UnsupportedArgument,
     class_counts,
     class_weights,
     cross_entropy_problems,
@@ -248,6 +251,52 @@ def test_probability_maps_lie_on_the_simplex(dtype, data):
     assert bool(((sums - 1).abs() <= allowed).all()), float((sums - 1).abs().max())
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@FEW
+@given(data=st.data())
+def test_probability_maps_off_the_simplex_obey_row_sums(dtype, data):
+    shape = data.draw(segmentation_shapes(max_pixels=128), label="shape")
+    c = data.draw(class_counts(min_value=1, max_value=40), label="C")
+    lo = data.draw(st.sampled_from([0.0, 0.5, 1.0, 1.5]), label="min_row_sum")
+    hi = lo + data.draw(st.sampled_from([0.0, 0.25, 2.0]), label="max_row_sum - min_row_sum")
+    q = data.draw(probability_maps(shape=shape, num_classes=c, dtype=dtype, min_row_sum=lo, max_row_sum=hi))
+    assert q.dtype == dtype and tuple(q.shape) == (shape[0], c, *shape[1:])
+    assert bool(q.isfinite().all()) and bool((q >= 0).all())
+    sums = q.double().sum(dim=1)
+    slack = c * torch.finfo(dtype).eps * max(1.0, hi)  # each entry is rounded on its own
+    assert bool(((sums >= lo - slack) & (sums <= hi + slack)).all())
+
+
+def test_probability_maps_reach_both_row_sum_bounds_and_the_simplex():
+    strategy = probability_maps(shape=(8,), num_classes=4, min_row_sum=0.0, max_row_sum=2.0)
+    zero = find(strategy, lambda q: bool((q.sum(dim=1) == 0).any()), settings=FIND)
+    assert bool((zero >= 0).all())
+    two = find(strategy, lambda q: bool(((q.double().sum(dim=1) - 2).abs() < 1e-6).all()), settings=FIND)
+    assert two.shape == (8, 4)
+    one = find(strategy, lambda q: bool(((q.double().sum(dim=1) - 1).abs() < 1e-7).all()), settings=FIND)
+    assert one.shape == (8, 4)
+
+
+def test_unbatched_shapes():
+    assert minimal(logits(shape=(), num_classes=5)).shape == (5,)
+    y = find(label_maps(shape=(), num_classes=5), lambda y: int(y) == 4, settings=FIND)
+    assert y.shape == () and y.dtype == torch.int64
+    q = find(probability_maps(shape=(), num_classes=3), lambda q: bool((q > 0).all()), settings=FIND)
+    assert q.shape == (3,) and abs(float(q.double().sum()) - 1) < 1e-6
+    assert minimal(one_hot_maps(shape=(), num_classes=4)).tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_label_maps_plant_the_labels_kernels_hard_code():
+    strategy = label_maps(shape=(8,), num_classes=1000)
+    for label in (0, 255, 999):
+        y = find(strategy, lambda y, label=label: bool((y == label).any()), settings=FIND)
+        assert bool((y == label).any())
+    # ...never the ignored class, when that is one of them.
+    planted = label_maps(shape=(64,), num_classes=1000, ignore_index=255, max_ignored_fraction=0.0)
+    y = find(planted, lambda y: bool((y == 999).sum() >= 4), settings=FIND)
+    assert not bool((y == 255).any())
+
+
 def test_probability_maps_include_vertices_and_near_uniform_rows():
     strategy = probability_maps(shape=(16,), num_classes=5)
     vertex = find(strategy, lambda q: bool((q == 1).any(dim=1).any()), settings=FIND)
@@ -307,12 +356,18 @@ def test_class_weights_reach_zero_only_when_asked():
 # ---------------------------------------------------------------------------------------------------------
 
 
-def check_problem(p: CrossEntropyProblem, *, dtype, max_pixels=1024, min_kept=1):
+def check_problem(
+    p: CrossEntropyProblem, *, dtype, max_pixels=1024, min_kept=1, max_elements=65_536, row_sums=(0.0, 2.0)
+):
     assert isinstance(p, CrossEntropyProblem)
     c = p.num_classes
-    assert p.logits.dtype == dtype and p.logits.dim() >= 2
-    assert p.target_shape == (p.logits.shape[0], *p.logits.shape[2:])
+    assert p.logits.dtype == dtype and p.logits.dim() >= 1
+    if p.unbatched:
+        assert p.logits.shape == (c,) and p.target_shape == ()
+    else:
+        assert p.target_shape == (p.logits.shape[0], *p.logits.shape[2:])
     assert pixels(p.target_shape) <= max_pixels
+    assert p.logits.numel() <= max_elements
     assert bool(p.logits.isfinite().all())
     if p.target_kind == "index":
         assert p.target.dtype == torch.int64 and tuple(p.target.shape) == p.target_shape
@@ -322,14 +377,20 @@ def check_problem(p: CrossEntropyProblem, *, dtype, max_pixels=1024, min_kept=1)
     else:
         assert p.target.dtype == dtype and p.target.shape == p.logits.shape
         assert p.ignore_index < 0, "torch rejects ignore_index >= 0 with probability targets"
+        assert bool((p.target >= 0).all())
+        sums = p.target.double().sum(dim=1 if p.target.dim() >= 2 else 0)
+        slack = c * torch.finfo(dtype).eps * max(1.0, row_sums[1])  # each entry is rounded
+        assert bool(((sums >= row_sums[0] - slack) & (sums <= row_sums[1] + slack)).all())
     if p.weight is not None:
         assert p.weight.dtype == dtype and tuple(p.weight.shape) == (c,)
     assert p.reduction in ("none", "mean", "sum")
     assert 0.0 <= p.label_smoothing <= 1.0
+    if p.grad_output is not None:
+        assert p.grad_output.dtype == dtype and tuple(p.grad_output.shape) == p.output_shape
+        assert bool(p.grad_output.isfinite().all())
     out = F.cross_entropy(p.logits, p.target, **p.kwargs())  # never raises
     assert out.dtype == dtype
-    if p.reduction == "none":
-        assert tuple(out.shape) == p.target_shape
+    assert tuple(out.shape) == p.output_shape
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
@@ -378,7 +439,7 @@ def test_cross_entropy_problems_honour_every_option(p):
 def test_cross_entropy_problems_with_probability_targets(p):
     check_problem(p, dtype=torch.float32)
     assert p.target_kind == "probability" and p.weight is None and p.label_smoothing == 0.0
-    assert p.logits.dim() == 2 and p.ignore_index == -1
+    assert p.logits.dim() in (1, 2) and p.ignore_index == -1
 
 
 @FEW
@@ -387,27 +448,152 @@ def test_cross_entropy_problems_with_min_kept_zero_allow_all_ignored(p):
     check_problem(p, dtype=torch.float32, max_pixels=8, min_kept=0)
 
 
-def test_cross_entropy_problems_draw_every_variant():
-    strategy = cross_entropy_problems()
-    checks = {
-        "probability": lambda p: p.target_kind == "probability",
-        "weighted": lambda p: p.weight is not None,
-        "smoothed": lambda p: 0 < p.label_smoothing < 1,
-        "ignored": lambda p: p.target_kind == "index" and bool((p.target == p.ignore_index).any()),
-        "ignore 255": lambda p: p.ignore_index == 255,
-        "(N, C)": lambda p: p.logits.dim() == 2,
-        "3 spatial dims": lambda p: p.logits.dim() == 5,
-        "mean": lambda p: p.reduction == "mean",
-    }
-    for name, check in checks.items():
-        p = find(strategy, check, settings=FIND)
-        assert check(p), name
+@FEW
+@given(
+    cross_entropy_problems(
+        min_classes=300, max_elements=3000, target_kinds=("probability",), min_row_sum=0.5, max_row_sum=0.75
+    )
+)
+def test_cross_entropy_problems_honour_size_and_row_sums(p):
+    check_problem(p, dtype=torch.float32, max_elements=3000, row_sums=(0.5, 0.75))
+    assert p.num_classes >= 300
+
+
+@FEW
+@given(cross_entropy_problems(unbatched=True, reductions=("sum",)))
+def test_cross_entropy_problems_unbatched(p):
+    check_problem(p, dtype=torch.float32)
+    assert p.unbatched and p.grad_output is None or p.grad_output.shape == ()
+
+
+@FEW
+@given(cross_entropy_problems(unbatched=False))
+def test_cross_entropy_problems_batched_only(p):
+    assert not p.unbatched
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Within a declaration (supported=...)
+# ---------------------------------------------------------------------------------------------------------
+
+TIMM_LIKE = Supported(
+    reductions=("mean",),
+    target_kinds=("index",),
+    weight=False,
+    ignore_index=False,
+    label_smoothing=(0.0, 0.5),
+    max_spatial_dims=0,
+    unbatched=False,
+    dtypes=(torch.float32, torch.float64),
+)
+
+
+@FEW
+@given(cross_entropy_problems(supported=TIMM_LIKE))
+def test_problems_within_a_declaration(p):
+    assert p.dtype == torch.float32 and p.logits.dim() == 2 and p.reduction == "mean"
+    assert p.target_kind == "index" and p.weight is None and p.label_smoothing <= 0.5
+    assert not bool((p.target == p.ignore_index).any())
+    assert TIMM_LIKE.refusal(p.logits, p.target, **p.kwargs()) is None
+
+
+@FEW
+@given(cross_entropy_problems(supported=Supported(ignore_index=(0, 255), target_kinds=("index",))))
+def test_problems_use_the_declared_ignore_values(p):
+    assert p.ignore_index in (0, 255, -100)
+    if bool((p.target == p.ignore_index).any()):
+        assert p.ignore_index in (0, 255)
+
+
+def test_problems_within_a_declaration_reach_what_it_supports():
+    strategy = cross_entropy_problems(supported=Supported(min_spatial_dims=2, reductions=("none", "sum")))
+    assert find(strategy, lambda p: p.reduction == "sum" and p.logits.dim() == 5, settings=FIND)
+    smoothing = cross_entropy_problems(supported=TIMM_LIKE)
+    assert find(smoothing, lambda p: 0.25 < p.label_smoothing <= 0.5, settings=FIND)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "feature", "message"),
+    [
+        ({"dtype": torch.float16}, "dtype float16", "supported.dtypes=(float32, float64)"),
+        ({"reductions": ("mean", "none")}, "reduction='none'", "supported.reductions=('mean',)"),
+        ({"target_kinds": ("probability",)}, "probability targets", "supported.target_kinds=('index',)"),
+        ({"weighted": True}, "weight", "supported.weight=False"),
+        ({"ignore_index": 255, "target_kinds": ("index",)}, "ignore_index", "supported.ignore_index=False"),
+        ({"label_smoothing": 0.75}, "label_smoothing=0.75", "supported.label_smoothing=(0.0, 0.5)"),
+        ({"label_smoothing": (0.0, 1.0)}, "label_smoothing=(0.0, 1.0)", "supported.label_smoothing"),
+        ({"max_spatial_dims": 2}, "2 spatial dimensions", "max_spatial_dims=0"),
+        ({"unbatched": True}, "unbatched inputs", "supported.unbatched=False"),
+        ({"device": "cuda"}, "device cuda", "supported.devices=('cpu',)"),
+    ],
+)
+def test_an_option_outside_the_declaration_names_both(kwargs, feature, message):
+    declared = dataclasses.replace(TIMM_LIKE, devices=("cpu",))
+    with pytest.raises(UnsupportedArgument) as info:
+        cross_entropy_problems(supported=declared, **kwargs)
+    assert info.value.feature == feature
+    assert message in str(info.value) and str(next(iter(kwargs.values()))) in str(info.value)
+    assert isinstance(info.value, InvalidArgument)
+
+
+def row_sums(p):
+    return p.target.double().sum(dim=1 if p.target.dim() >= 2 else 0)
+
+
+def kept_labels(p):
+    return p.target[p.target != p.ignore_index]
+
+
+VARIANTS = {
+    "probability": lambda p: p.target_kind == "probability",
+    "weighted": lambda p: p.weight is not None,
+    "smoothed": lambda p: 0 < p.label_smoothing < 1,
+    "ignored": lambda p: p.target_kind == "index" and bool((p.target == p.ignore_index).any()),
+    "ignore 255": lambda p: p.ignore_index == 255,
+    "ignore class 0": lambda p: p.target_kind == "index" and p.ignore_index == 0 and p.num_classes > 2,
+    "ignore a class > 0": lambda p: p.target_kind == "index" and 0 < p.ignore_index < p.num_classes,
+    "(N, C)": lambda p: p.logits.dim() == 2,
+    "unbatched index": lambda p: p.logits.dim() == 1 and p.target_kind == "index",
+    "unbatched probability": lambda p: p.logits.dim() == 1 and p.target_kind == "probability",
+    "3 spatial dims": lambda p: p.logits.dim() == 5,
+    "mean": lambda p: p.reduction == "mean",
+    "C > 512": lambda p: p.num_classes > 512,
+    "C > 16384": lambda p: p.num_classes > 16384,
+    "label 255 is a class": lambda p: p.num_classes > 256 and bool((kept_labels(p) == 255).any()),
+    "label C - 1": lambda p: p.num_classes > 100 and bool((kept_labels(p) == p.num_classes - 1).any()),
+    "rows on the simplex": lambda p: p.target_kind == "probability"
+    and bool(((row_sums(p) - 1).abs() < 1e-6).all()),
+    "rows below 1": lambda p: p.target_kind == "probability" and bool((row_sums(p) < 0.9).all()),
+    "rows above 1": lambda p: p.target_kind == "probability" and bool((row_sums(p) > 1.1).all()),
+    "an all-zero row": lambda p: p.target_kind == "probability" and bool((row_sums(p) == 0).any()),
+    "rows with different sums": lambda p: p.target_kind == "probability"
+    and p.target.numel() > 4 * p.num_classes
+    and float(row_sums(p).max() - row_sums(p).min()) > 0.5,
+    "upstream gradient per pixel, mixed signs and zeros": lambda p: p.reduction == "none"
+    and p.grad_output is not None
+    and bool((p.grad_output < 0).any() and (p.grad_output > 0).any() and (p.grad_output == 0).any()),
+    "upstream gradient of a mean": lambda p: p.reduction == "mean"
+    and p.grad_output is not None
+    and float(p.grad_output) not in (0.0, 1.0),
+}
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_cross_entropy_problems_draw_every_variant(name):
+    check = VARIANTS[name]
+    assert check(find(cross_entropy_problems(), check, settings=FIND)), name
 
 
 def test_problem_shrinks_to_a_small_index_problem():
     p = minimal(cross_entropy_problems())
     assert p.target_kind == "index" and p.weight is None and p.label_smoothing == 0.0
     assert p.num_classes == 2 and p.logits.shape == (1, 2) and p.reduction == "none"
+    assert p.grad_output is None and p.ignore_index == -100
+
+
+def test_probability_problems_shrink_to_the_simplex():
+    p = minimal(cross_entropy_problems(target_kinds=("probability",)))
+    assert bool(((row_sums(p) - 1).abs() <= torch.finfo(torch.float32).eps).all())
 
 
 def test_problem_to_float64_keeps_the_rounded_values():
@@ -473,7 +659,6 @@ INVALID = [
     (logits, {**SHAPE, "max_abs": 1e30, "dtype": torch.float16}, "max_abs=1e+30"),
     (logits, {**SHAPE, "min_abs": 2.0, "max_abs": 1.0}, "min_abs=2.0 is larger than max_abs=1.0"),
     (logits, {**SHAPE, "min_abs": 1.001, "max_abs": 1.002, "dtype": torch.bfloat16}, "min_abs=1.001"),
-    (logits, {"shape": (), "num_classes": 3}, "shape=()"),
     (logits, {"shape": (2, -1), "num_classes": 3}, "shape=(2, -1)"),
     (logits, {"shape": "2x3", "num_classes": 3}, "shape='2x3'"),
     (logits, {"shape": (2, 3), "num_classes": 0}, "num_classes=0"),
@@ -531,6 +716,18 @@ INVALID = [
     (cross_entropy_problems, {"min_kept": 2000}, "min_kept=2000 is larger than max_pixels=1024"),
     (cross_entropy_problems, {"min_kept": -1}, "min_kept=-1"),
     (cross_entropy_problems, {"max_ignored_fraction": 2.0}, "max_ignored_fraction=2.0"),
+    (cross_entropy_problems, {"min_row_sum": -0.5}, "min_row_sum=-0.5"),
+    (cross_entropy_problems, {"min_row_sum": 2.0, "max_row_sum": 1.0}, "min_row_sum=2.0 is larger"),
+    (cross_entropy_problems, {"max_row_sum": math.inf}, "max_row_sum=inf"),
+    (cross_entropy_problems, {"max_elements": 0}, "max_elements=0"),
+    (cross_entropy_problems, {"min_classes": 100, "max_elements": 99}, "max_elements=99 is smaller"),
+    (cross_entropy_problems, {"min_kept": 10, "max_elements": 15}, "max_elements=15 is smaller"),
+    (cross_entropy_problems, {"unbatched": 1}, "unbatched=1"),
+    (cross_entropy_problems, {"unbatched": True, "min_spatial_dims": 1}, "min_spatial_dims=1"),
+    (cross_entropy_problems, {"unbatched": True, "min_kept": 2}, "min_kept=2"),
+    (cross_entropy_problems, {"supported": {"weight": False}}, "supported={'weight': False}"),
+    (probability_maps, {**SHAPE, "min_row_sum": -1.0}, "min_row_sum=-1.0"),
+    (probability_maps, {**SHAPE, "min_row_sum": 1.5}, "min_row_sum=1.5 is larger than max_row_sum=1.0"),
 ]
 
 
