@@ -14,7 +14,7 @@ from seglint import invariants as inv
 @given(data=st.data())
 def test_matches_float64_definition(ce_impl, device, dtype, data):
     """Every drawn problem, in its dtype, matches the float64 definition on the same rounded inputs."""
-    problem = data.draw(problems(dtype, device), label="problem")
+    problem = data.draw(problems(ce_impl, dtype, device), label="problem")
     inv.check_matches_definition(ce_impl, problem)
 
 
@@ -22,7 +22,7 @@ def test_matches_float64_definition(ce_impl, device, dtype, data):
 @given(data=st.data())
 def test_dtype_agreement_with_float64(ce_impl, device, dtype, data):
     """A float64 problem rounded to ``dtype``: the low-precision result agrees with float64 mathematics."""
-    problem = data.draw(problems(torch.float64, device), label="float64 problem")
+    problem = data.draw(problems(ce_impl, torch.float64, device, sized_for=dtype), label="float64 problem")
     inv.check_dtype_agreement(ce_impl, problem, dtype)
 
 
@@ -30,7 +30,7 @@ def test_dtype_agreement_with_float64(ce_impl, device, dtype, data):
 @given(data=st.data())
 def test_device_agreement(ce_impl, device, dtype, data):
     """The same problem on the CPU and on ``device`` (trivially equal for ``device=cpu``)."""
-    problem = data.draw(problems(dtype, "cpu", max_pixels=128), label="problem")
+    problem = data.draw(problems(ce_impl, dtype, "cpu", max_pixels=128), label="problem")
     inv.check_device_agreement(ce_impl, problem, device)
 
 
@@ -38,7 +38,7 @@ def test_device_agreement(ce_impl, device, dtype, data):
 @given(data=st.data())
 def test_finite_for_large_logits(ce_impl, device, dtype, data):
     """Logits rescaled far past exp's overflow still give a finite, correct loss."""
-    problem = data.draw(problems(dtype, device, max_pixels=64), label="problem")
+    problem = data.draw(problems(ce_impl, dtype, device, max_pixels=64), label="problem")
     magnitude = data.draw(
         st.sampled_from([100.0, 1000.0, 3.0e4, 1.0e30]) | st.floats(90.0, 1.0e4), label="max|z|"
     )

@@ -13,7 +13,7 @@ from seglint import invariants as inv
 @given(data=st.data())
 def test_label_smoothing_closed_form(ce_impl, device, dtype, data):
     """The smoothed loss, with weights and ignored pixels, matches its closed form."""
-    problem = data.draw(problems(dtype, device, label_smoothing=(0.0, 1.0)), label="problem")
+    problem = data.draw(problems(ce_impl, dtype, device, label_smoothing=(0.0, 1.0)), label="problem")
     inv.check_label_smoothing_closed_form(ce_impl, problem)
 
 
@@ -22,6 +22,6 @@ def test_label_smoothing_closed_form(ce_impl, device, dtype, data):
 def test_label_smoothing_floor(ce_impl, device, dtype, data):
     """The smoothed loss never falls below ``H(q_eps)`` and reaches it at ``z = log q_eps``."""
     problem = data.draw(
-        problems(dtype, device, target_kinds=("index",), label_smoothing=(0.0, 1.0)), label="problem"
+        problems(ce_impl, dtype, device, target_kinds=("index",), label_smoothing=(0.0, 1.0)), label="problem"
     )
     inv.check_label_smoothing_floor(ce_impl, problem)

@@ -7,6 +7,7 @@ or sigmoid output must not reach ``nll_loss``, ``cross_entropy`` or ``binary_cro
 
 from __future__ import annotations
 
+import torch.nn.functional as F
 from ce_helpers import over_dtypes, problems
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,7 +21,15 @@ from seglint import strategies as sst
 def test_nll_loss_of_softmax_lies_in_minus_one_to_zero(dtype, data):
     """``nll_loss(softmax(z), y) = -softmax(z)_y`` in [-1, 0]: "loss >= 0" breaks, -1 is the best value."""
     problem = data.draw(
-        problems(dtype, "cpu", target_kinds=("index",), max_ignored_fraction=0.0, max_abs_logit=50.0),
+        problems(
+            F.cross_entropy,
+            dtype,
+            "cpu",
+            target_kinds=("index",),
+            max_ignored_fraction=0.0,
+            max_abs_logit=50.0,
+            unbatched=False,
+        ),
         label="problem",
     )
     inv.check_torch_nll_on_softmax(problem.logits, problem.target)
@@ -31,7 +40,16 @@ def test_nll_loss_of_softmax_lies_in_minus_one_to_zero(dtype, data):
 def test_bce_with_logits_of_sigmoid_never_below_floor(dtype, data):
     """``BCEWithLogits(sigmoid(z), t)`` never goes below ``log(1 + e^-1) = 0.3133``."""
     problem = data.draw(
-        problems(dtype, "cpu", target_kinds=("probability",), max_abs_logit=50.0), label="problem"
+        problems(
+            F.cross_entropy,
+            dtype,
+            "cpu",
+            target_kinds=("probability",),
+            max_abs_logit=50.0,
+            min_row_sum=1.0,
+            max_row_sum=1.0,
+        ),
+        label="problem",
     )
     inv.check_torch_bce_on_sigmoid(problem.logits, problem.target)
 

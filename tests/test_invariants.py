@@ -33,7 +33,10 @@ def test_tolerance_table_in_eps_units():
     e32, e16 = 2.0**-23, 2.0**-10
     assert tolerances.tolerance(torch.float32, "none", num_classes=3) == (16 * e32, 8 * e32)
     assert tolerances.tolerance(torch.float32, "none", num_classes=100) == (16 * e32, 100 * e32)
-    assert tolerances.tolerance(torch.float16, "none") == (4 * e16, e16)
+    assert tolerances.tolerance(torch.float16, "none") == (4 * e16, e16 + 2 * e32)
+    # Half precision accumulates in float32: C float32 eps more, 8 float16 eps at C = 65,536.
+    assert tolerances.tolerance(torch.float16, "none", num_classes=65_536) == (4 * e16, 9 * e16)
+    assert tolerances.tolerance(torch.bfloat16, "closed_form", num_classes=1000)[1] == 2.0**-7 + 1000 * e32
     assert tolerances.tolerance(torch.float16, "reduced") == (8 * e16, 0.0)
     assert tolerances.tolerance(torch.float32, "gradient", scale=0.5) == (0.0, 8 * e32)
     # The backward-stability term: 1 eps per unit of |z|.

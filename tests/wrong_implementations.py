@@ -454,6 +454,139 @@ def kernel_ignores_strides(
     )
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Wrong where the drawn problems did not reach before issue 12 (each passed the whole suite then)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def renormalised_probability_targets(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
+    """Bug: probability targets are divided by their row sums "to make them distributions". torch does
+    not renormalise: ``CE(z, a q) = a CE(z, q)``, and a row summing to 0.5 counts half. Right on the
+    simplex, so it passed while every drawn target row summed to 1."""
+    if target.is_floating_point():
+        dim = 1 if target.dim() >= 2 else 0
+        target = target / target.sum(dim=dim, keepdim=True).clamp(min=1e-12)
+    return _generic(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def ignores_labels_outside_the_classes(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
+    """Bug: "ignored" means a label outside ``[0, C)`` (the kernel never reads ``ignore_index``), so
+    ``ignore_index=0`` (ignore the background class, a common segmentation convention) counts the
+    background pixels as class 0. Right for -100 and 255, the only values drawn before."""
+    if target.is_floating_point():
+        return _generic(input, target, weight, ignore_index, reduction, label_smoothing)
+    num_classes = input.shape[1] if input.dim() >= 2 else input.shape[0]
+    outside = (target < 0) | (target >= num_classes)
+    marker = torch.full_like(target, -1)
+    return _generic(input, torch.where(outside, marker, target), weight, -1, reduction, label_smoothing)
+
+
+def hard_coded_void_label(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Bug: label 255 (the VOC/Cityscapes void label) is always ignored, whatever ``ignore_index`` says.
+    Right while C <= 255 (255 is never a class then); with a vocabulary, class 255 is dropped."""
+    if target.is_floating_point():
+        return _generic(input, target, weight, ignore_index, reduction, label_smoothing)
+    void = target == 255
+    target = torch.where(void, torch.full_like(target, ignore_index), target)
+    return _generic(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+#: Classes per block of the online log-sum-exp below (a kernel's tile width).
+BLOCK = 2048
+
+
+def online_logsumexp_without_rescale(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
+    """Bug: a blocked ("online") log-sum-exp over tiles of 2048 classes that raises its running max
+    without rescaling the running sum by ``exp(old_max - new_max)``. One tile (C <= 2048) is exact,
+    so it passed while C stayed at 16; with a vocabulary the loss is wrong."""
+
+    def log_softmax(z):
+        running_max = running_sum = None
+        for tile in z.split(BLOCK, dim=-1):
+            tile_max = tile.amax(dim=-1, keepdim=True).detach()
+            new_max = tile_max if running_max is None else torch.maximum(running_max, tile_max)
+            tile_sum = torch.exp(tile - new_max).sum(dim=-1, keepdim=True)
+            running_sum = tile_sum if running_sum is None else running_sum + tile_sum  # missing rescale
+            running_max = new_max
+        return z - running_max - torch.log(running_sum)
+
+    return _generic(input, target, weight, ignore_index, reduction, label_smoothing, log_softmax=log_softmax)
+
+
+def unbatched_as_a_batch_of_one(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
+    """Bug: ``(C,)`` logits are handled as a batch of one and never squeezed back, so an unbatched
+    ``reduction='none'`` returns shape ``(1,)`` instead of ``()``. Unbatched inputs were never drawn."""
+    if input.dim() == 1:
+        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    return _generic(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+class _FusedCrossEntropy(torch.autograd.Function):
+    """A fused kernel: the forward pass computes the loss and its gradient at once (as fused
+    cross-entropy kernels do, to free the logits' activations early); backward only scales it."""
+
+    @staticmethod
+    def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing, flaw):
+        with torch.enable_grad():
+            z = input.detach().requires_grad_(True)
+            out = _generic(z, target, weight, ignore_index, reduction, label_smoothing)
+            (grad,) = torch.autograd.grad(out.sum(), z)
+        if flaw == "gradient into the logits" and input.requires_grad:
+            input.data.copy_(grad)  # saves a buffer: the caller's logits now hold the gradient
+            grad = input.data
+        ctx.save_for_backward(grad)
+        ctx.flaw = flaw
+        return out.detach()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        if ctx.flaw != "ignores grad_output":
+            class_dim = 1 if grad.dim() >= 2 else 0
+            grad = grad * (grad_output.unsqueeze(class_dim) if grad_output.dim() else grad_output)
+        return grad, None, None, None, None, None, None
+
+
+def backward_ignores_grad_output(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
+    """Bug: a fused kernel whose backward returns the gradient it computed in the forward pass without
+    multiplying by ``grad_output``. Right for ``loss.backward()`` on a mean (upstream 1), which is all
+    the gradient checks did (``out.sum()``); wrong under loss scaling, weighting or ``none``."""
+    return _FusedCrossEntropy.apply(
+        input, target, weight, ignore_index, reduction, label_smoothing, "ignores grad_output"
+    )
+
+
+def gradient_into_the_logits_buffer(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
+    """Bug: a fused kernel that writes the gradient into the caller's logits buffer when they require
+    grad (a memory saving real fused cross-entropy kernels have shipped). Values and gradients are
+    right; the caller's logits are destroyed. Nothing checked the inputs after the call."""
+    return _FusedCrossEntropy.apply(
+        input, target, weight, ignore_index, reduction, label_smoothing, "gradient into the logits"
+    )
+
+
+def weight_normalised_in_place(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
+    """Bug: the class weights are normalised in place (``weight /= weight.sum()``), so the caller's
+    weight tensor, shared by every training step, changes on the first call."""
+    if weight is not None:
+        weight.div_(weight.sum())
+    return _generic(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
 CORRECT = ("correct_float64", "correct_from_definition", "correct_logsumexp")
 WRONG = (
     "no_max_shift",
@@ -477,4 +610,16 @@ WRONG = (
     "nondeterministic_sum",
     "class_weights_ignored",
     "kernel_ignores_strides",
+    *(
+        "renormalised_probability_targets",
+        "ignores_labels_outside_the_classes",
+        "hard_coded_void_label",
+        "online_logsumexp_without_rescale",
+        "unbatched_as_a_batch_of_one",
+        "backward_ignores_grad_output",
+        "gradient_into_the_logits_buffer",
+        "weight_normalised_in_place",
+    ),
 )
+#: The wrong implementations that passed the whole property suite before issue 12 widened the draws.
+PASSED_THE_NARROW_SUITE = WRONG[-8:]

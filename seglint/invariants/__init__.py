@@ -22,14 +22,32 @@ Example, in a downstream test file::
     @given(sst.cross_entropy_problems())
     def test_my_cross_entropy(problem):
         inv.check_all(cross_entropy, problem)
+
+An implementation with a partial interface (no weights, one reduction, a loss class) is wrapped in an
+:class:`Implementation` with its :class:`Supported` declaration; ``check_all`` then skips the checks it
+cannot take (``CheckReport.skipped`` names the missing feature) and
+``cross_entropy_problems(supported=impl.supported)`` draws only problems it takes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from seglint.invariants._core import Case, Definition, Impl, as_case, cast, definition, to_device
+from seglint.implementations import Implementation, NotSupported, Supported, supported_of
+from seglint.invariants._core import (
+    Case,
+    Definition,
+    Impl,
+    as_case,
+    as_index_case,
+    cast,
+    definition,
+    grad_output_of,
+    run_parts,
+    to_device,
+)
 from seglint.invariants.agreement import (
     check_device_agreement,
     check_dtype_agreement,
@@ -48,6 +66,7 @@ from seglint.invariants.closed_forms import (
 )
 from seglint.invariants.contracts import (
     check_deterministic,
+    check_inputs_unchanged,
     check_layout_invariance,
     check_output_dtype,
     check_output_shape,
@@ -67,6 +86,8 @@ from seglint.invariants.smoothing import (
     smoothed_entropy,
 )
 from seglint.invariants.symmetries import (
+    DEFAULT_TARGET_SCALE,
+    as_probability_case,
     check_flatten_equivalence,
     check_gibbs_inequality,
     check_index_equals_one_hot,
@@ -75,6 +96,7 @@ from seglint.invariants.symmetries import (
     check_permutation_equivariance,
     check_shift_invariance,
     check_target_linearity,
+    check_target_scaling,
 )
 from seglint.invariants.torch_facts import (
     check_torch_bce_on_sigmoid,
@@ -84,12 +106,19 @@ from seglint.invariants.torch_facts import (
 
 __all__ = [
     "DEFAULT_SCALES",
+    "DEFAULT_TARGET_SCALE",
     "ORACLE_FREE_CHECKS",
     "REFERENCE_CHECKS",
     "Case",
+    "CheckReport",
     "Definition",
     "Impl",
+    "Implementation",
+    "NotSupported",
+    "Supported",
     "as_case",
+    "as_index_case",
+    "as_probability_case",
     "cast",
     "check_all",
     "check_all_ignored",
@@ -104,6 +133,7 @@ __all__ = [
     "check_ignore_equals_removal",
     "check_ignored_pixels_zero",
     "check_index_equals_one_hot",
+    "check_inputs_unchanged",
     "check_label_smoothing_closed_form",
     "check_label_smoothing_floor",
     "check_layout_invariance",
@@ -122,40 +152,63 @@ __all__ = [
     "check_scaled_one_hot_monotone",
     "check_shift_invariance",
     "check_target_linearity",
+    "check_target_scaling",
     "check_torch_bce_on_sigmoid",
     "check_torch_nll_on_softmax",
     "check_torch_scaled_one_hot_zero",
     "check_uniform_logits",
     "definition",
     "expected_gradient",
+    "grad_output_of",
     "one_hot_loss",
     "scaled_one_hot_loss",
     "smoothed_entropy",
+    "supported_of",
     "to_device",
 ]
 
 Check = Callable[[Impl, Any], None]
 
 
+#: Scale grid of ``scaled_one_hot_monotone`` in ``check_all``: at most this many logits in all.
+_MONOTONE_ELEMENTS = 2**18
+
+
 def _scaled_one_hot(impl: Impl, problem: Any) -> None:
-    """:func:`check_scaled_one_hot` at the problem's C, dtype and device, on both kernel paths."""
+    """:func:`check_scaled_one_hot` at the problem's C, dtype and device, on each kernel path the
+    implementation supports."""
     case = as_case(problem)
-    for path in ("2d", "nd"):
-        check_scaled_one_hot(
-            impl, num_classes=case.num_classes, dtype=case.dtype, device=case.device, path=path
+    run_parts(
+        *(
+            lambda path=path: check_scaled_one_hot(
+                impl, num_classes=case.num_classes, dtype=case.dtype, device=case.device, path=path
+            )
+            for path in ("2d", "nd")
         )
+    )
 
 
 def _scaled_one_hot_monotone(impl: Impl, problem: Any) -> None:
-    """:func:`check_scaled_one_hot_monotone` on a grid of 401 scales over [-30, 50], both paths."""
+    """:func:`check_scaled_one_hot_monotone` on a grid of up to 401 scales over [-30, 50] (fewer for
+    thousands of classes), on each kernel path the implementation supports."""
     import torch
 
     case = as_case(problem)
-    grid = torch.linspace(-30.0, 50.0, 401, dtype=torch.float64)
-    for path in ("2d", "nd"):
-        check_scaled_one_hot_monotone(
-            impl, num_classes=case.num_classes, scales=grid, dtype=case.dtype, device=case.device, path=path
+    points = max(16, min(401, _MONOTONE_ELEMENTS // case.num_classes))
+    grid = torch.linspace(-30.0, 50.0, points, dtype=torch.float64)
+    run_parts(
+        *(
+            lambda path=path: check_scaled_one_hot_monotone(
+                impl,
+                num_classes=case.num_classes,
+                scales=grid,
+                dtype=case.dtype,
+                device=case.device,
+                path=path,
+            )
+            for path in ("2d", "nd")
         )
+    )
 
 
 #: Every oracle-free check that takes just ``(impl, problem)``, by name.
@@ -175,6 +228,7 @@ ORACLE_FREE_CHECKS: Mapping[str, Check] = {
     "nonnegative": check_nonnegative,
     "gibbs_inequality": check_gibbs_inequality,
     "target_linearity": check_target_linearity,
+    "target_scaling": check_target_scaling,
     "mean_is_sum_over_weight": check_mean_is_sum_over_weight,
     "mean_within_pixel_range": check_mean_within_pixel_range,
     "ignored_pixels_zero": check_ignored_pixels_zero,
@@ -185,6 +239,7 @@ ORACLE_FREE_CHECKS: Mapping[str, Check] = {
     "gradient_closed_form": check_gradient_closed_form,
     "output_dtype": check_output_dtype,
     "output_shape": check_output_shape,
+    "inputs_unchanged": check_inputs_unchanged,
     "layout_invariance": check_layout_invariance,
     "deterministic": check_deterministic,
 }
@@ -196,13 +251,33 @@ REFERENCE_CHECKS: Mapping[str, Check] = {
 }
 
 
-def check_all(impl: Impl, problem: Any, *, checks: Mapping[str, Check] = ORACLE_FREE_CHECKS) -> None:
-    """Run every check in ``checks`` on ``problem``; raise one ``AssertionError`` naming each failure."""
-    failures = []
+@dataclasses.dataclass(frozen=True)
+class CheckReport:
+    """What :func:`check_all` ran: ``ran`` (names, in order) and ``skipped`` (name -> the reason,
+    ``"not supported: <feature>"``, for the checks outside the implementation's declaration)."""
+
+    ran: tuple[str, ...]
+    skipped: Mapping[str, str]
+
+
+def check_all(impl: Impl, problem: Any, *, checks: Mapping[str, Check] = ORACLE_FREE_CHECKS) -> CheckReport:
+    """Run every check in ``checks`` on ``problem`` and report what ran and what was skipped.
+
+    A check that calls ``impl`` outside its declaration (an :class:`Implementation` raising
+    :class:`NotSupported`) is skipped, not failed. Raise one ``AssertionError`` naming each failure
+    (and listing the skipped checks) if any check fails.
+    """
+    failures, ran, skipped = [], [], {}
     for name, check in checks.items():
         try:
             check(impl, problem)
+        except NotSupported as exc:
+            skipped[name] = str(exc)
+            continue
         except AssertionError as exc:
             failures.append(f"{name}: {exc}")
+        ran.append(name)
     if failures:
-        raise AssertionError(f"{len(failures)} invariant(s) violated:\n" + "\n".join(failures))
+        note = f"\n(skipped: {', '.join(f'{k} ({v})' for k, v in skipped.items())})" if skipped else ""
+        raise AssertionError(f"{len(failures)} invariant(s) violated:\n" + "\n".join(failures) + note)
+    return CheckReport(ran=tuple(ran), skipped=skipped)

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from seglint import tolerances
+from seglint.implementations import NotSupported
 from seglint.problems import CrossEntropyProblem
 
 Impl = Callable[..., torch.Tensor]
@@ -37,6 +38,7 @@ def as_case(problem: Any) -> Case:
         ignore_index=int(getattr(problem, "ignore_index", -100)),
         reduction=str(getattr(problem, "reduction", "mean")),
         label_smoothing=float(getattr(problem, "label_smoothing", 0.0)),
+        grad_output=getattr(problem, "grad_output", None),
     )
 
 
@@ -59,6 +61,34 @@ def to_device(case: Case, device: Any) -> Case:
     return case.replace(logits=case.logits.to(device), target=case.target.to(device), weight=weight)
 
 
+def as_index_case(case: Case) -> Case:
+    """``case`` itself for an index target; a probability target becomes its argmax (no pixel ignored)."""
+    if case.target_kind == "index":
+        return case
+    return case.replace(target=case.target.argmax(dim=class_dim(case.target)), ignore_index=-100)
+
+
+def run_parts(*parts: Callable[[], None]) -> None:
+    """Run each part of a check. A part the implementation does not support (``NotSupported``) is
+    left out; when every part is, the check as a whole is not supported."""
+    refused: NotSupported | None = None
+    ran = False
+    for part in parts:
+        try:
+            part()
+        except NotSupported as exc:
+            refused = refused or exc
+        else:
+            ran = True
+    if not ran and refused is not None:
+        raise refused
+
+
+def class_dim(x: torch.Tensor) -> int:
+    """The class dimension of logits or a probability target: 1, or 0 for unbatched ``(C,)``."""
+    return 1 if x.dim() >= 2 else 0
+
+
 def class_last(x: torch.Tensor) -> torch.Tensor:
     """(N, C, d..) -> (N, d.., C); (N, C) and (C,) unchanged."""
     return x.movedim(1, -1) if x.dim() >= 3 else x
@@ -70,10 +100,28 @@ def class_first(x: torch.Tensor) -> torch.Tensor:
 
 
 def pixel_shape(case: Case) -> tuple[int, ...]:
-    shape = tuple(case.logits.shape)
-    if len(shape) == 1:
-        return ()
-    return shape[:1] + shape[2:]
+    return case.target_shape
+
+
+def num_pixels(case: Case) -> int:
+    return math.prod(case.target_shape)
+
+
+def grad_output_of(case: Case) -> torch.Tensor:
+    """The upstream gradient for ``case``'s output, float64 on the CPU, of the output's shape.
+
+    ``case.grad_output``, or ones when it is ``None``. A check that changed the reduction keeps a
+    ``grad_output`` of the old shape: a scalar then takes its first element, a per-pixel one is that
+    scalar broadcast, so the gradient checks stay a vector-Jacobian product, never the gradient of the sum.
+    """
+    shape = case.output_shape
+    g = case.grad_output
+    if g is None or g.numel() == 0:
+        return torch.ones(shape, dtype=torch.float64)
+    g = g.detach().to("cpu", torch.float64)
+    if tuple(g.shape) != shape:
+        g = g.reshape(-1)[0].expand(shape)
+    return g
 
 
 def kept_mask(case: Case) -> torch.Tensor:
@@ -202,6 +250,22 @@ def allowed_error(
     return total / defn.denominator if defn.denominator != 0 else torch.tensor(math.inf, dtype=torch.float64)
 
 
+def pairwise_allowed(
+    case: Case, defn: Definition | None = None, *, kind: str = "symmetry", max_abs_logit: float = 0.0
+) -> torch.Tensor:
+    """Allowed |difference| between two results of the implementation that must agree on ``case``
+    (a symmetry, another layout, another thread count): ``tolerance(dtype, kind)`` per pixel plus
+    ``tolerance(dtype, "reduced")``, and the backward-stability error of both sides (``shift`` has
+    its own, larger, term instead)."""
+    defn = definition(case) if defn is None else defn
+    rtol, atol = tolerances.tolerance(
+        case.dtype, kind, num_classes=case.num_classes, max_abs_logit=max_abs_logit
+    )
+    red_rtol, _ = tolerances.tolerance(case.dtype, "reduced")
+    stability = 0.0 if kind == "shift" else 2 * tolerances.logit_atol(case.dtype)
+    return allowed_error(defn, rtol=rtol, atol=atol, reduction_rtol=red_rtol, logit_atol=stability)
+
+
 def require_tensor(out: Any, what: str) -> torch.Tensor:
     """``out`` itself, or ``AssertionError`` (a failed check, not a usage error) if it is no tensor."""
     if not isinstance(out, torch.Tensor):
@@ -228,14 +292,17 @@ def assert_close(
 ) -> None:
     """Raise ``AssertionError`` unless ``|actual - expected| <= allowed`` element-wise.
 
-    NaN is expected exactly where ``expected`` is NaN; shapes must match exactly.
+    NaN is expected exactly where ``expected`` is NaN; shapes must match exactly. ``allowed`` grows by
+    the smallest subnormal of ``actual``'s dtype: no result in that dtype resolves less (a loss of
+    1e-58 is 0 in float16, whatever the tolerance scaled by that loss says).
     """
     a = require_tensor(actual, what)
+    floor = torch.finfo(a.dtype).smallest_normal * torch.finfo(a.dtype).eps if a.is_floating_point() else 0.0
     a = a.detach().to("cpu", torch.float64)
     e = torch.as_tensor(expected).detach().to("cpu", torch.float64)
     if tuple(a.shape) != tuple(e.shape):
         raise AssertionError(f"{what}: output shape {tuple(a.shape)} != expected shape {tuple(e.shape)}")
-    tol = torch.as_tensor(allowed, dtype=torch.float64).expand_as(e)
+    tol = (torch.as_tensor(allowed, dtype=torch.float64) + floor).expand_as(e)
     e_nan = torch.isnan(e)
     a_nan = torch.isnan(a)
     bad_nan = e_nan != a_nan

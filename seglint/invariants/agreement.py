@@ -16,6 +16,7 @@ from seglint.invariants._core import (
     cast,
     definition,
     describe,
+    num_pixels,
     to_device,
 )
 
@@ -90,9 +91,11 @@ def check_finite_for_large_logits(impl: Impl, problem: Any, magnitude: float | N
     without the max-shift of log-sum-exp returns inf or NaN here.
     """
     case = as_case(problem)
-    num_pixels = max(1, case.target.numel() if case.target_kind == "index" else case.target[:, 0].numel())
     bound = tolerances.finite_logit_bound(
-        case.dtype, num_classes=case.num_classes, num_pixels=num_pixels, reduction=case.reduction
+        case.dtype,
+        num_classes=case.num_classes,
+        num_pixels=max(1, num_pixels(case)),
+        reduction=case.reduction,
     )
     magnitude = min(1000.0 if magnitude is None else float(magnitude), bound)
     z = case.logits.detach().to(torch.float64)

@@ -13,8 +13,10 @@ from seglint.invariants._core import (
     Impl,
     allowed_error,
     as_case,
+    as_index_case,
     assert_close,
     call,
+    class_dim,
     definition,
     describe,
     kept_mask,
@@ -168,10 +170,8 @@ def check_raw_one_hot(impl: Impl, problem: Any) -> None:
     Per pixel ``w_{y_i} v_C`` (0 at ignored pixels); ``sum = sum_kept w_{y_i} v_C``; ``mean = v_C``.
     Probability targets are replaced by their argmax; label smoothing is set to 0.
     """
-    case = as_case(problem)
+    case = as_index_case(as_case(problem))
     num_classes = case.num_classes
-    if case.target_kind == "probability":
-        case = case.replace(target=case.target.argmax(dim=1), ignore_index=-100)
     case = case.replace(label_smoothing=0.0)
     logits = one_hot(case.target, num_classes, dtype=case.dtype, ignore_index=case.ignore_index)
     case = case.replace(logits=logits.to(case.device))
@@ -232,9 +232,8 @@ def check_double_softmax_window(impl: Impl, problem: Any) -> None:
     num_classes = case.num_classes
     if num_classes < 2:
         return
-    if case.target_kind == "probability":
-        case = case.replace(target=case.target.argmax(dim=1), ignore_index=-100)
-    probs = torch.softmax(case.logits.detach(), dim=1 if case.logits.dim() >= 2 else 0)
+    case = as_index_case(case)
+    probs = torch.softmax(case.logits.detach(), dim=class_dim(case.logits))
     case = case.replace(logits=probs, weight=None, label_smoothing=0.0, reduction="none")
     out = call(impl, case)
     require_tensor(out, "output")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -10,15 +11,18 @@ import torch
 from seglint import tolerances
 from seglint.invariants._core import (
     Impl,
-    allowed_error,
     as_case,
+    as_index_case,
     assert_close,
     call,
     class_last,
     definition,
     describe,
+    grad_output_of,
     kept_mask,
+    pairwise_allowed,
     require_tensor,
+    run_parts,
 )
 
 __all__ = [
@@ -32,13 +36,24 @@ __all__ = [
 
 
 def gradient_of(impl: Impl, case, *, what: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(output, d output.sum() / d logits)`` for ``case``, with the logits as a fresh leaf."""
+    """``(output, vector-Jacobian product)`` for ``case``, with the logits as a fresh leaf.
+
+    The product is ``d <output, g> / d logits`` for the upstream gradient ``g`` of
+    :func:`grad_output_of` (random signs and zeros when the problem draws one), so a backward that
+    ignores its ``grad_output`` is caught; ones would only check the gradient of ``out.sum()``.
+    """
     logits = case.logits.detach().clone().requires_grad_(True)
     out = call(impl, case, logits=logits)
-    require_tensor(out, "{what}")
+    require_tensor(out, what)
     if not out.requires_grad:
         raise AssertionError(f"{what}: the output does not depend on the logits through autograd")
-    (grad,) = torch.autograd.grad(out.sum(), logits, allow_unused=True)
+    upstream = grad_output_of(case)
+    if tuple(out.shape) != tuple(upstream.shape):
+        raise AssertionError(
+            f"{what}: output shape {tuple(out.shape)} != expected {tuple(upstream.shape)} ({describe(case)})"
+        )
+    g = upstream.to(device=out.device, dtype=out.dtype)
+    (grad,) = torch.autograd.grad(out, logits, grad_outputs=g, allow_unused=True)
     if grad is None:
         grad = torch.zeros_like(logits)
     return out.detach(), grad.detach()
@@ -57,11 +72,7 @@ def check_mean_is_sum_over_weight(impl: Impl, problem: Any) -> None:
     for name, out in (("none", out_none), ("sum", out_sum), ("mean", out_mean)):
         require_tensor(out, "reductions")
     defn = definition(case.replace(reduction="sum"))
-    rtol, atol = tolerances.tolerance(case.dtype, "symmetry", num_classes=case.num_classes)
-    red_rtol, _ = tolerances.tolerance(case.dtype, "reduced")
-    allowed_sum = allowed_error(
-        defn, rtol=rtol, atol=atol, reduction_rtol=red_rtol, logit_atol=2 * tolerances.logit_atol(case.dtype)
-    )
+    allowed_sum = pairwise_allowed(case, defn)
     assert_close(
         out_sum,
         out_none.detach().double().sum(),
@@ -110,46 +121,59 @@ def check_mean_within_pixel_range(impl: Impl, problem: Any) -> None:
         )
 
 
-def _ignored(case) -> torch.Tensor:
-    return ~kept_mask(case)
+def with_an_ignored_pixel(case):
+    """``case`` with at least one ignored pixel: when none is, the first pixel's label becomes
+    ``ignore_index``, so that the ignore checks never pass without ignoring anything."""
+    if case.target_kind != "index" or case.target.numel() == 0:
+        return case
+    if bool((case.target == case.ignore_index).any()):
+        return case
+    target = case.target.clone(memory_format=torch.contiguous_format)
+    target.view(-1)[0] = case.ignore_index
+    return case.replace(target=target)
 
 
 def check_ignored_pixels_zero(impl: Impl, problem: Any) -> None:
     """Pixels whose target is ``ignore_index`` give exactly 0 in ``none`` (``-0.0`` counts) and get an
-    exactly zero, finite gradient under every reduction."""
-    case = as_case(problem)
-    if case.target_kind != "index":
-        return
-    ignored = _ignored(case)
-    if not bool(ignored.any()):
-        return
-    out = call(impl, case, reduction="none")
-    require_tensor(out, "output")
-    if tuple(out.shape) != tuple(case.target.shape):
-        raise AssertionError(
-            f"ignored pixels: 'none' output shape {getattr(out, 'shape', None)} != {tuple(case.target.shape)}"
-        )
-    got = out.detach()[ignored]
-    if bool((got != 0).any()):
-        raise AssertionError(
-            f"ignored pixels must give exactly 0 in 'none', got {got[got != 0][:5].tolist()} ({describe(case)})"
-        )
-    _, grad = gradient_of(impl, case, what="ignored pixels")
-    grad = class_last(grad).cpu()
-    at_ignored = grad[ignored.cpu()]
-    if bool((at_ignored != 0).any()):
-        worst = float(at_ignored.abs().max())
-        raise AssertionError(
-            f"ignored pixels must get exactly zero gradient, got |grad| up to {worst!r} ({describe(case)})"
-        )
+    exactly zero, finite gradient under the problem's reduction.
+
+    Index targets (a probability problem is checked on its argmax); a problem without an ignored
+    pixel gets one (:func:`with_an_ignored_pixel`). ``ignore_index`` may be a class of ``[0, C)``.
+    """
+    case = with_an_ignored_pixel(as_index_case(as_case(problem)))
+    ignored = ~kept_mask(case)
+
+    def values() -> None:
+        out = call(impl, case, reduction="none")
+        require_tensor(out, "output")
+        if tuple(out.shape) != tuple(case.target.shape):
+            raise AssertionError(
+                f"ignored pixels: 'none' output shape {tuple(out.shape)} != {tuple(case.target.shape)}"
+            )
+        got = out.detach()[ignored]
+        if bool((got != 0).any()):
+            raise AssertionError(
+                f"ignored pixels must give exactly 0 in 'none', got {got[got != 0][:5].tolist()} "
+                f"({describe(case)})"
+            )
+
+    def gradient() -> None:
+        _, grad = gradient_of(impl, case, what="ignored pixels")
+        at_ignored = class_last(grad).cpu()[ignored.cpu()]
+        if bool((at_ignored != 0).any()):
+            worst = float(at_ignored.abs().max())
+            raise AssertionError(
+                f"ignored pixels must get exactly zero gradient, got |grad| up to {worst!r} ({describe(case)})"
+            )
+
+    run_parts(values, gradient)
 
 
 def check_ignore_equals_removal(impl: Impl, problem: Any) -> None:
     """Ignoring pixels equals removing them: the result on the kept pixels alone, as an ``(n_kept, C)``
-    input, is the same (``none`` compared on the kept pixels)."""
-    case = as_case(problem)
-    if case.target_kind != "index":
-        return
+    input, is the same (``none`` compared on the kept pixels). Index targets (a probability problem is
+    checked on its argmax); a problem without an ignored pixel gets one."""
+    case = with_an_ignored_pixel(as_index_case(as_case(problem)))
     kept = kept_mask(case)
     if not bool(kept.any()) or bool(kept.all()):
         return
@@ -167,25 +191,20 @@ def check_ignore_equals_removal(impl: Impl, problem: Any) -> None:
                 f"ignore == removal: 'none' output shape {tuple(out.shape)} != {tuple(case.target.shape)}"
             )
         out = out[kept]
-    defn = definition(removed)
-    rtol, atol = tolerances.tolerance(case.dtype, "symmetry", num_classes=num_classes)
-    red_rtol, _ = tolerances.tolerance(case.dtype, "reduced")
-    allowed = allowed_error(
-        defn, rtol=rtol, atol=atol, reduction_rtol=red_rtol, logit_atol=2 * tolerances.logit_atol(case.dtype)
-    )
+    allowed = pairwise_allowed(removed)
     assert_close(out, expected.detach(), allowed, what=f"ignoring pixels == removing them ({describe(case)})")
 
 
 def check_all_ignored(impl: Impl, problem: Any) -> None:
     """Every pixel ignored: ``none`` is all zeros, ``sum`` is 0, ``mean`` is NaN (0/0, PyTorch's
     documented behaviour), and the gradient is exactly zero and finite, also with weights and
-    smoothing. A NaN gradient here poisons a training run that meets a fully unlabelled batch."""
-    case = as_case(problem)
-    if case.target_kind != "index":
-        return
+    smoothing. A NaN gradient here poisons a training run that meets a fully unlabelled batch.
+    Index targets (a probability problem is checked on its argmax)."""
+    case = as_index_case(as_case(problem))
     target = torch.full_like(case.target, case.ignore_index)
     case = case.replace(target=target)
-    for reduction in ("none", "sum", "mean"):
+
+    def one(reduction: str) -> None:
         sub = case.replace(reduction=reduction)
         out, grad = gradient_of(impl, sub, what=f"all pixels ignored, reduction={reduction!r}")
         value = out.cpu().double()
@@ -198,7 +217,8 @@ def check_all_ignored(impl: Impl, problem: Any) -> None:
             expected_shape = tuple(target.shape) if reduction == "none" else ()
             if tuple(value.shape) != expected_shape or bool((value != 0).any()):
                 raise AssertionError(
-                    f"all pixels ignored: {reduction} must be exactly 0, got {value.reshape(-1)[:5].tolist()!r} ({describe(sub)})"
+                    f"all pixels ignored: {reduction} must be exactly 0, got "
+                    f"{value.reshape(-1)[:5].tolist()!r} ({describe(sub)})"
                 )
         if not bool((grad == 0).all()):
             bad = grad[grad != 0]
@@ -206,3 +226,5 @@ def check_all_ignored(impl: Impl, problem: Any) -> None:
                 f"all pixels ignored: the gradient must be exactly 0, got {bad[:5].tolist()!r} "
                 f"(reduction={reduction!r}; {describe(sub)})"
             )
+
+    run_parts(*(functools.partial(one, reduction) for reduction in ("none", "sum", "mean")))

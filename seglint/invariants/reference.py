@@ -16,10 +16,13 @@ from seglint.invariants._core import (
     Impl,
     allowed_error,
     as_case,
+    as_index_case,
     assert_close,
     call,
+    class_dim,
     definition,
     describe,
+    pairwise_allowed,
     require_tensor,
 )
 
@@ -28,14 +31,11 @@ __all__ = ["check_matches_nll_of_log_softmax", "check_matches_torch"]
 
 def check_matches_nll_of_log_softmax(impl: Impl, problem: Any, *, exact: bool = False) -> None:
     """``CE(z, y, w, ii, red) == nll_loss(log_softmax(z, 1), y, w, ii, red)`` (index targets, no
-    smoothing). ``exact=True`` demands bitwise equality (torch on the CPU in float32/float64)."""
-    case = as_case(problem)
-    if case.target_kind != "index":
-        return
-    case = case.replace(label_smoothing=0.0)
+    smoothing; a probability problem is checked on its argmax). ``exact=True`` demands bitwise equality (torch on the CPU in float32/float64)."""
+    case = as_index_case(as_case(problem)).replace(label_smoothing=0.0)
     out = call(impl, case)
     expected = F.nll_loss(
-        torch.log_softmax(case.logits, dim=1),
+        torch.log_softmax(case.logits, dim=class_dim(case.logits)),
         case.target,
         weight=case.weight,
         ignore_index=case.ignore_index,
@@ -47,12 +47,7 @@ def check_matches_nll_of_log_softmax(impl: Impl, problem: Any, *, exact: bool = 
         if not torch.equal(out, expected):
             raise AssertionError(f"{what}: not bitwise equal")
         return
-    defn = definition(case)
-    rtol, atol = tolerances.tolerance(case.dtype, "symmetry", num_classes=case.num_classes)
-    red_rtol, _ = tolerances.tolerance(case.dtype, "reduced")
-    allowed = allowed_error(
-        defn, rtol=rtol, atol=atol, reduction_rtol=red_rtol, logit_atol=2 * tolerances.logit_atol(case.dtype)
-    )
+    allowed = pairwise_allowed(case)
     assert_close(out, expected, allowed, what=what)
 
 

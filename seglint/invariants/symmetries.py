@@ -9,21 +9,25 @@ import torch
 from seglint import tolerances
 from seglint.invariants._core import (
     Impl,
-    allowed_error,
     as_case,
+    as_index_case,
     assert_close,
     call,
+    class_dim,
     class_first,
     class_last,
     definition,
     describe,
     kept_mask,
     one_hot,
+    pairwise_allowed,
     pixel_shape,
     require_tensor,
 )
 
 __all__ = [
+    "DEFAULT_TARGET_SCALE",
+    "as_probability_case",
     "check_flatten_equivalence",
     "check_gibbs_inequality",
     "check_index_equals_one_hot",
@@ -32,18 +36,8 @@ __all__ = [
     "check_permutation_equivariance",
     "check_shift_invariance",
     "check_target_linearity",
+    "check_target_scaling",
 ]
-
-
-def _symmetry_allowed(case, defn=None, *, kind="symmetry", max_abs_logit=0.0):
-    defn = definition(case) if defn is None else defn
-    rtol, atol = tolerances.tolerance(
-        case.dtype, kind, num_classes=case.num_classes, max_abs_logit=max_abs_logit
-    )
-    red_rtol, _ = tolerances.tolerance(case.dtype, "reduced")
-    # Both sides are computed by the implementation: each may carry the backward-stability error.
-    stability = 0.0 if kind == "shift" else 2 * tolerances.logit_atol(case.dtype)
-    return allowed_error(defn, rtol=rtol, atol=atol, reduction_rtol=red_rtol, logit_atol=stability)
 
 
 def check_shift_invariance(impl: Impl, problem: Any, shift: torch.Tensor | None = None) -> None:
@@ -67,7 +61,7 @@ def check_shift_invariance(impl: Impl, problem: Any, shift: torch.Tensor | None 
     out = call(impl, shifted)
     base = call(impl, case)
     mag = float(z.abs().max()) + float(shift.abs().max()) if z.numel() else 0.0
-    allowed = _symmetry_allowed(case, kind="shift", max_abs_logit=mag)
+    allowed = pairwise_allowed(case, kind="shift", max_abs_logit=mag)
     assert_close(
         out,
         base.detach(),
@@ -87,14 +81,15 @@ def _permuted(case, perm: torch.Tensor):
     inverse = torch.empty_like(perm)
     inverse[perm] = torch.arange(num_classes)
     dev = case.device
-    logits = case.logits.index_select(1, perm.to(dev))
+    dim = class_dim(case.logits)
+    logits = case.logits.index_select(dim, perm.to(dev))
     weight = None if case.weight is None else case.weight.index_select(0, perm.to(case.weight.device))
     if case.target_kind == "index":
         kept = case.target != ii
         safe = torch.where(kept, case.target, torch.zeros_like(case.target))
         target = torch.where(kept, inverse.to(dev)[safe], case.target)
     else:
-        target = case.target.index_select(1, perm.to(dev))
+        target = case.target.index_select(dim, perm.to(dev))
     return case.replace(logits=logits, weight=weight, target=target), perm
 
 
@@ -113,7 +108,7 @@ def check_permutation_equivariance(impl: Impl, problem: Any, perm: torch.Tensor 
     assert_close(
         out,
         base.detach(),
-        _symmetry_allowed(case),
+        pairwise_allowed(case),
         what=f"class permutation {perm.tolist()} ({describe(case)})",
     )
 
@@ -122,11 +117,11 @@ def check_log_softmax_idempotence(impl: Impl, problem: Any) -> None:
     """``CE(log_softmax(z), y) == CE(z, y)``: log-probabilities are valid logits of the same loss."""
     case = as_case(problem)
     z = case.logits.detach()
-    log_probs = torch.log_softmax(z, dim=1 if z.dim() >= 2 else 0)
+    log_probs = torch.log_softmax(z, dim=class_dim(z))
     out = call(impl, case.replace(logits=log_probs))
     base = call(impl, case)
     assert_close(
-        out, base.detach(), _symmetry_allowed(case), what=f"log_softmax idempotence ({describe(case)})"
+        out, base.detach(), pairwise_allowed(case), what=f"log_softmax idempotence ({describe(case)})"
     )
 
 
@@ -136,10 +131,9 @@ def check_index_equals_one_hot(impl: Impl, problem: Any) -> None:
     ``none`` and ``sum`` are equal; ``mean`` differs by design (pytorch #61309): the probability-target
     mean divides by the pixel count, the index one by ``sum_kept w_{y_i}``, so
     ``mean_prob * n == mean_index * sum_kept w_{y_i}``. Ignored pixels get an all-zero target row.
+    A probability problem is checked on its argmax.
     """
-    case = as_case(problem)
-    if case.target_kind != "index":
-        return
+    case = as_index_case(as_case(problem))
     num_classes = case.num_classes
     eps = case.label_smoothing
     kept = kept_mask(case)
@@ -150,7 +144,7 @@ def check_index_equals_one_hot(impl: Impl, problem: Any) -> None:
     out_index = call(impl, case)
     out_prob = call(impl, prob_case)
     defn = definition(case)
-    allowed = _symmetry_allowed(case, defn)
+    allowed = pairwise_allowed(case, defn)
     what = f"index target == one-hot probability target ({describe(case)})"
     if case.reduction != "mean":
         assert_close(out_prob, out_index.detach(), allowed, what=what)
@@ -166,37 +160,53 @@ def check_index_equals_one_hot(impl: Impl, problem: Any) -> None:
     )
 
 
-def check_flatten_equivalence(impl: Impl, problem: Any) -> None:
-    """``(N, C, d..)`` equals ``(N * prod(d), C)`` after ``movedim(1, -1).reshape(-1, C)``.
+def _other_layout(case):
+    """The same pixels in another layout, and whether that one is the flat ``(pixels, C)`` form.
 
-    Catches a softmax over the wrong dimension and a ``reshape(-1, C)`` without the ``movedim``.
+    ``(N, C, d..)`` -> ``(N * prod(d), C)`` (``movedim(1, -1).reshape(-1, C)``); ``(N, C)`` -> ``(1, C, N)``;
+    unbatched ``(C,)`` -> the batch of one ``(1, C)``.
+    """
+    num_classes = case.num_classes
+    z, t = case.logits, case.target
+    index = case.target_kind == "index"
+    if z.dim() >= 3:
+        flat_t = t.reshape(-1) if index else class_last(t).reshape(-1, num_classes)
+        return case.replace(logits=class_last(z).reshape(-1, num_classes), target=flat_t), True
+    if z.dim() == 2:
+        nd_t = t.unsqueeze(0) if index else t.T.unsqueeze(0).contiguous()
+        return case.replace(logits=z.T.unsqueeze(0).contiguous(), target=nd_t), False
+    return case.replace(logits=z.unsqueeze(0), target=t.unsqueeze(0)), True
+
+
+def check_flatten_equivalence(impl: Impl, problem: Any) -> None:
+    """The same pixels in another layout give the same losses: ``(N, C, d..)`` equals
+    ``(N * prod(d), C)`` after ``movedim(1, -1).reshape(-1, C)``, an ``(N, C)`` problem equals its
+    ``(1, C, N)`` form, and an unbatched ``(C,)`` one equals the batch of one ``(1, C)``.
+
+    Catches a softmax over the wrong dimension, a ``reshape(-1, C)`` without the ``movedim``, and an
+    unbatched input handled as something else. ``none`` is compared pixel by pixel.
     """
     case = as_case(problem)
-    if case.logits.dim() < 3:
-        return
-    num_classes = case.num_classes
-    flat_logits = class_last(case.logits).reshape(-1, num_classes)
-    if case.target_kind == "index":
-        flat_target = case.target.reshape(-1)
-    else:
-        flat_target = class_last(case.target).reshape(-1, num_classes)
-    flat = case.replace(logits=flat_logits, target=flat_target)
-    out_nd = call(impl, case)
-    out_2d = call(impl, flat)
-    require_tensor(out_nd, "flatten")
-    defn = definition(flat)
-    expected = out_2d.detach()
+    other, other_is_flat = _other_layout(case)
+    out = call(impl, case)
+    out_other = call(impl, other)
+    require_tensor(out, "flatten")
+    require_tensor(out_other, "flatten")
+    flat = other if other_is_flat else case
     if case.reduction == "none":
-        if tuple(out_nd.shape) != pixel_shape(case):
-            raise AssertionError(
-                f"flatten: output shape {tuple(out_nd.shape)} != {pixel_shape(case)} ({describe(case)})"
-            )
-        out_nd = out_nd.reshape(-1)
+        for name, got, c in (("input", out, case), ("other layout", out_other, other)):
+            if tuple(got.shape) != pixel_shape(c):
+                raise AssertionError(
+                    f"layouts: 'none' output shape {tuple(got.shape)} != {pixel_shape(c)} for the {name} "
+                    f"{tuple(c.logits.shape)} ({describe(case)})"
+                )
+        out, out_other = out.reshape(-1), out_other.reshape(-1)
+    defn = definition(flat)
     assert_close(
-        out_nd,
-        expected,
-        _symmetry_allowed(flat, defn),
-        what=f"(N,C,d..) == flattened (N*d.., C) ({describe(case)})",
+        out,
+        out_other.detach(),
+        pairwise_allowed(flat, defn),
+        what=f"logits {tuple(case.logits.shape)} == the same pixels as {tuple(other.logits.shape)} ({describe(case)})",
     )
 
 
@@ -227,16 +237,28 @@ def _entropy_floor(q: torch.Tensor) -> torch.Tensor:
     return -(q * torch.log(ratio)).sum(dim=-1)
 
 
+def as_probability_case(case):
+    """``case`` itself for a probability target; an index target becomes its one-hot map (ignored
+    pixels get an all-zero row, which is what ignoring them means for a probability target)."""
+    if case.target_kind == "probability":
+        return case
+    q = one_hot(case.target, case.num_classes, dtype=case.dtype, ignore_index=case.ignore_index)
+    return case.replace(target=q.to(case.device), ignore_index=-100)
+
+
 def check_gibbs_inequality(impl: Impl, problem: Any) -> None:
     """Gibbs: ``CE(z, q) >= H(q)`` per pixel, with equality at ``z = log q``.
 
-    Probability targets only (unweighted, ``reduction='none'``); with label smoothing the bound is
-    ``H(q_eps)``. Equality is checked at ``q' = q/2 + 1/(2C)`` (all entries positive, so ``log q'`` is
-    finite) within ``tolerance(dtype, "linearity")``; the floor within ``tolerance(dtype, "floor")``.
+    Domain: nonnegative targets. On the simplex the floor is the entropy ``H(q)``; a row that sums to
+    ``S != 1`` has the floor ``S H(q / S)`` (the same inequality, scaled). Unweighted,
+    ``reduction='none'``; with label smoothing the bound is that of ``q_eps``; index targets are
+    checked as one-hot maps. Equality is checked at ``q' = q/2 + 1/(2C)`` (all entries positive, so
+    ``log q'`` is finite) within ``tolerance(dtype, "linearity")``; the floor within
+    ``tolerance(dtype, "floor")``.
     """
-    case = as_case(problem)
-    if case.target_kind != "probability":
-        return
+    case = as_probability_case(as_case(problem))
+    if bool((case.target < 0).any()):
+        return  # outside the domain: a negative target has no floor
     num_classes = case.num_classes
     case = case.replace(weight=None, reduction="none")
     eps = case.label_smoothing
@@ -277,35 +299,64 @@ def check_gibbs_inequality(impl: Impl, problem: Any) -> None:
     )
 
 
-def check_target_linearity(
-    impl: Impl, problem: Any, other: torch.Tensor | None = None, alpha: float = 0.375
-) -> None:
-    """``CE(z, a q1 + (1-a) q2) == a CE(z, q1) + (1-a) CE(z, q2)`` for probability targets.
+#: ``a`` of :func:`check_target_scaling` when none is given: off the simplex, above 1.
+DEFAULT_TARGET_SCALE = 2.5
 
-    Holds for every reduction, with weights and with label smoothing (an affine map of the target,
-    preserved by a convex combination). Index targets are turned into one-hot maps (ignored pixels
-    get zero rows). ``other`` defaults to ``q1`` with its classes rolled by one.
-    Tolerance: ``tolerance(dtype, "linearity")``.
+
+def check_target_linearity(
+    impl: Impl,
+    problem: Any,
+    other: torch.Tensor | None = None,
+    alpha: float = 0.375,
+    beta: float | None = None,
+) -> None:
+    """The loss is affine in the target: ``CE(z, a q1 + b q2) - CE(z, 0) ==
+    a (CE(z, q1) - CE(z, 0)) + b (CE(z, q2) - CE(z, 0))``.
+
+    ``CE(z, 0)`` is 0 without label smoothing and ``eps CE(z, 1/C)`` with it (the smoothed target
+    ``(1 - eps) q + eps/C`` is affine in ``q``). ``beta`` defaults to ``1 - alpha``, a convex
+    combination, where the ``CE(z, 0)`` terms cancel; any other ``a + b`` leaves the simplex, which
+    catches a kernel that renormalises the target. Holds for every reduction (``mean`` divides by the
+    pixel count), with weights and with smoothing, for any real ``a``, ``b`` and targets. Index targets
+    are turned into one-hot maps (ignored pixels get zero rows). ``other`` defaults to ``q1`` with its
+    classes rolled by one. Tolerance: ``tolerance(dtype, "linearity")`` for each of the calls, scaled
+    by its coefficient.
     """
-    case = as_case(problem)
-    num_classes = case.num_classes
-    if case.target_kind == "index":
-        q1 = one_hot(case.target, num_classes, dtype=case.dtype, ignore_index=case.ignore_index)
-        case = case.replace(target=q1.to(case.device), ignore_index=-100)
+    case = as_probability_case(as_case(problem))
+    alpha = float(alpha)
+    beta = 1.0 - alpha if beta is None else float(beta)
+    rest = 1.0 - alpha - beta
     q1 = case.target.detach()
-    q2 = torch.roll(q1, 1, dims=1) if other is None else torch.as_tensor(other).to(q1)
-    mix = (alpha * q1.double() + (1.0 - alpha) * q2.double()).to(case.dtype)
-    out_mix = call(impl, case.replace(target=mix))
-    out_1 = call(impl, case.replace(target=q1))
-    out_2 = call(impl, case.replace(target=q2))
-    for name, out in (("mix", out_mix), ("q1", out_1), ("q2", out_2)):
+    q2 = torch.roll(q1, 1, dims=class_dim(q1)) if other is None else torch.as_tensor(other).to(q1)
+    mix = (alpha * q1.double() + beta * q2.double()).to(case.dtype)
+    terms = [(1.0, mix), (alpha, q1), (beta, q2)]
+    if rest != 0.0:
+        terms.append((rest, torch.zeros_like(q1)))
+    outs, allowed = [], 0.0
+    for coefficient, target in terms:
+        sub = case.replace(target=target)
+        out = call(impl, sub)
         require_tensor(out, "linearity")
-    expected = alpha * out_1.detach().double() + (1.0 - alpha) * out_2.detach().double()
-    mix_case = case.replace(target=mix)
-    defn = definition(mix_case)
-    rtol, atol = tolerances.tolerance(case.dtype, "linearity", num_classes=num_classes)
-    red_rtol, _ = tolerances.tolerance(case.dtype, "reduced")
-    allowed = allowed_error(
-        defn, rtol=rtol, atol=atol, reduction_rtol=red_rtol, logit_atol=2 * tolerances.logit_atol(case.dtype)
+        outs.append(out.detach().double())
+        allowed = allowed + abs(coefficient) * pairwise_allowed(sub, kind="linearity")
+    out_mix = outs[0]
+    expected = sum(coefficient * out for (coefficient, _), out in zip(terms[1:], outs[1:]))
+    if tuple(out_mix.shape) != tuple(torch.as_tensor(expected).shape):
+        raise AssertionError(f"linearity: output shapes {[tuple(o.shape) for o in outs]} differ")
+    assert_close(
+        out_mix,
+        expected,
+        allowed,
+        what=f"the loss is affine in the target, a={alpha:g}, b={beta:g} ({describe(case)})",
     )
-    assert_close(out_mix, expected, allowed, what=f"linearity in the target, a={alpha} ({describe(case)})")
+
+
+def check_target_scaling(impl: Impl, problem: Any, scale: float = DEFAULT_TARGET_SCALE) -> None:
+    """``CE(z, a q) - CE(z, 0) == a (CE(z, q) - CE(z, 0))``: without smoothing ``CE(z, a q) = a CE(z, q)``.
+
+    torch does not renormalise a probability target, so scaling it scales the loss (and a row summing
+    to 0 gives 0); a kernel that divides by the row sums passes on the simplex and fails here. A special
+    case of :func:`check_target_linearity` (``b = 0``), with ``scale`` (default 2.5) as ``a``.
+    """
+    case = as_probability_case(as_case(problem))
+    check_target_linearity(impl, case, other=torch.zeros_like(case.target), alpha=scale, beta=0.0)
