@@ -9,11 +9,16 @@ Enable it explicitly; it is never auto-loaded::
 It provides:
 
 ``--ce-impl=MODULE:ATTR``
-    The cross-entropy implementation under test, a callable with the signature of
-    ``torch.nn.functional.cross_entropy``. ``MODULE`` is imported normally (installed, on ``PYTHONPATH``,
-    or added by pytest's ``pythonpath`` ini option); when it is not found there, the directory pytest was
-    invoked from and the rootdir are tried as well, the way ``python -m pytest`` would find it. ``ATTR``
-    may be dotted (``Class.method``). Default: ``torch.nn.functional.cross_entropy``.
+    The cross-entropy implementation under test: a callable with the signature of
+    ``torch.nn.functional.cross_entropy`` (everything supported), an ``nn.Module`` loss class taking
+    ``F.cross_entropy``'s keywords in its constructor (as ``nn.CrossEntropyLoss`` does), or a
+    :class:`seglint.implementations.Implementation`, which wraps a callable or a loss class with its
+    declaration (:class:`~seglint.implementations.Supported`) and adapter. ``MODULE`` is imported
+    normally (installed, on ``PYTHONPATH``, or added by pytest's ``pythonpath`` ini option); when it is
+    not found there, the directory pytest was invoked from and the rootdir are tried as well, the way
+    ``python -m pytest`` would find it. ``ATTR`` may be dotted (``Class.method``). Default:
+    ``torch.nn.functional.cross_entropy``. A test that calls the implementation outside its
+    declaration is SKIPPED with the reason ``not supported: <feature>``.
 ``--device=cpu|cuda|cuda:N|all``
     Repeatable or comma-separated. Default: ``cpu`` and ``cuda``. Every test that takes a ``device``
     argument is parametrised with these (ids ``cpu``, ``cuda``, ...). CUDA parameters carry the ``cuda``
@@ -32,13 +37,18 @@ markers
 torch is imported lazily: only when a test requests ``device`` with a CUDA parameter, when
 ``ce_impl`` is used, or when ``--ce-impl`` names a module that imports it.
 """
+# Skipping outside the declaration: a test that takes ``ce_impl`` and raises ``NotSupported`` is
+# skipped. Hypothesis would treat that exception as a failure and shrink it, so for a @given test the
+# conversion wraps ``test.hypothesis.inner_test`` (the hook Hypothesis offers plugins), inside the
+# examples; for a plain test, ``pytest_runtest_call`` converts it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -141,6 +151,26 @@ def pytest_report_header(config: Config) -> str | None:
     return f"seglint: ce-impl={spec}, devices={devices}"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "ce_impl" not in getattr(item, "fixturenames", ()):
+            continue
+        handle = getattr(getattr(item, "obj", None), "hypothesis", None)
+        inner = getattr(handle, "inner_test", None)
+        if inner is not None and not getattr(inner, "_seglint_skips_unsupported", False):
+            handle.inner_test = _skipping_unsupported(inner)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    try:
+        return (yield)
+    except Exception as exc:
+        if "ce_impl" in getattr(item, "fixturenames", ()) and _is_not_supported(exc):
+            pytest.skip(str(exc))
+        raise
+
+
 def pytest_generate_tests(metafunc: Metafunc) -> None:
     if "device" not in metafunc.fixturenames or _parametrizes_device_itself(metafunc):
         return
@@ -155,7 +185,10 @@ def pytest_generate_tests(metafunc: Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def ce_impl(pytestconfig: pytest.Config) -> Callable[..., Any]:
-    """The cross-entropy implementation under test (``--ce-impl``; default ``F.cross_entropy``)."""
+    """The cross-entropy implementation under test (``--ce-impl``; default ``F.cross_entropy``).
+
+    Always called with ``F.cross_entropy``'s signature; a declared one (an ``Implementation``) carries
+    its ``supported`` declaration, which ``seglint.implementations.supported_of`` reads."""
     impl = pytestconfig.stash.get(_CE_IMPL_KEY, None)
     if impl is None:
         import torch.nn.functional as F
@@ -199,7 +232,11 @@ def resolve_devices(values: list[str] | tuple[str, ...] | None) -> tuple[str, ..
 
 
 def resolve_impl(spec: str, *, extra_paths: list[str] | tuple[str, ...] = ()) -> Callable[..., Any]:
-    """Import ``MODULE:ATTR`` and return the callable; ``pytest.UsageError`` naming ``--ce-impl`` otherwise.
+    """Import ``MODULE:ATTR`` and return the implementation; ``pytest.UsageError`` naming ``--ce-impl``
+    otherwise.
+
+    A callable or an ``Implementation`` is returned as is; an ``nn.Module`` subclass is wrapped in an
+    ``Implementation`` (constructed per call with ``F.cross_entropy``'s keywords, everything supported).
 
     When ``MODULE`` cannot be found on ``sys.path``, each of ``extra_paths`` is tried (prepended to
     ``sys.path``, and left there once the import succeeds, as pytest's ``pythonpath`` option does).
@@ -220,9 +257,14 @@ def resolve_impl(spec: str, *, extra_paths: list[str] | tuple[str, ...] = ()) ->
                 f"--ce-impl={spec!r}: module {module_name!r} ({getattr(module, '__file__', '?')}) has no "
                 f"attribute {attr_path!r}"
             ) from None
+    if _is_loss_class(obj):
+        from seglint.implementations import Implementation
+
+        return Implementation(obj)
     if not callable(obj):
         raise pytest.UsageError(
-            f"--ce-impl={spec!r}: {module_name}:{attr_path} is a {type(obj).__name__}, not a callable"
+            f"--ce-impl={spec!r}: {module_name}:{attr_path} is an object of type {type(obj).__name__}, "
+            "not a callable, an nn.Module loss class or a seglint.implementations.Implementation"
         )
     return obj
 
@@ -306,6 +348,32 @@ def _undo(added: list[str]) -> None:
     for path in added:
         if path in sys.path:
             sys.path.remove(path)
+
+
+def _is_loss_class(obj: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, type) and issubclass(obj, torch.nn.Module)
+
+
+def _is_not_supported(exc: BaseException) -> bool:
+    implementations = sys.modules.get("seglint.implementations")
+    return implementations is not None and isinstance(exc, implementations.NotSupported)
+
+
+def _skipping_unsupported(test: Callable[..., Any]) -> Callable[..., Any]:
+    """``test``, with a ``NotSupported`` raised in an example turned into a skip of the whole test."""
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return test(*args, **kwargs)
+        except Exception as exc:
+            if _is_not_supported(exc):
+                pytest.skip(str(exc))
+            raise
+
+    wrapper._seglint_skips_unsupported = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 def _is_torch_cross_entropy(obj: Any) -> bool:

@@ -110,7 +110,7 @@ def test_ce_impl_found_through_pythonpath_ini(pytester):
         ("no_such_module_xyz:ce", "no module named 'no_such_module_xyz'"),
         ("mylosses:missing", "has no attribute 'missing'"),
         ("mylosses:Losses.missing", "has no attribute 'Losses.missing'"),
-        ("mylosses:NOT_CALLABLE", "is a int, not a callable"),
+        ("mylosses:NOT_CALLABLE", "mylosses:NOT_CALLABLE is an object of type int, not a callable"),
         ("mylosses", "is not of the form MODULE:ATTR"),
         ("mylosses:", "is not of the form MODULE:ATTR"),
         (":ce", "is not of the form MODULE:ATTR"),
