@@ -173,6 +173,26 @@ CAUGHT_BY = {
 }
 
 
+#: The wrong implementations that passed the whole property suite before issue 12 widened the draws
+#: (verified: ``pytest properties --ce-impl ...`` on that suite passed each one), and the invariants
+#: that reject each now, on the problems above.
+REJECTED_BY = {
+    "renormalised_probability_targets": ("matches_definition", "target_scaling", "gibbs_inequality"),
+    "ignores_labels_outside_the_classes": (
+        "matches_definition",
+        "ignored_pixels_zero",
+        "ignore_equals_removal",
+        "all_ignored",
+    ),
+    "hard_coded_void_label": ("matches_definition", "raw_one_hot", "uniform_logits"),
+    "online_logsumexp_without_rescale": ("matches_definition", "double_softmax_window", "gradient_closed_form"),
+    "unbatched_as_a_batch_of_one": ("output_shape", "flatten_equivalence", "matches_definition"),
+    "backward_ignores_grad_output": ("gradient_closed_form",),
+    "gradient_into_the_logits_buffer": ("inputs_unchanged",),
+    "weight_normalised_in_place": ("inputs_unchanged",),
+}
+
+
 def _fresh(problem):
     """A copy of ``problem`` with its own tensors: an implementation that writes into its inputs must
     not change the problems the next check sees."""
@@ -210,6 +230,20 @@ def test_wrong_implementation_is_rejected(name):
     impl = getattr(wrong, name)
     check = inv.ORACLE_FREE_CHECKS[CAUGHT_BY[name]]
     assert _rejections(impl, check), f"{name} passed {CAUGHT_BY[name]} on every problem"
+
+
+def test_every_gap_of_the_narrow_suite_has_its_invariants():
+    assert set(REJECTED_BY) == set(wrong.PASSED_THE_NARROW_SUITE)
+    assert all(CAUGHT_BY[name] in invariants for name, invariants in REJECTED_BY.items())
+
+
+@pytest.mark.parametrize(
+    ("name", "invariant"), [(name, check) for name, checks in REJECTED_BY.items() for check in checks[1:]]
+)
+def test_gap_is_rejected_by_each_named_invariant(name, invariant):
+    """Beyond the designated invariant (checked above): every invariant named in REJECTED_BY rejects."""
+    impl = getattr(wrong, name)
+    assert _rejections(impl, inv.ORACLE_FREE_CHECKS[invariant]), f"{name} passed {invariant}"
 
 
 @pytest.mark.parametrize("name", ("torch", *wrong.CORRECT))

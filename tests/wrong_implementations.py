@@ -467,7 +467,8 @@ def renormalised_probability_targets(
     simplex, so it passed while every drawn target row summed to 1."""
     if target.is_floating_point():
         dim = 1 if target.dim() >= 2 else 0
-        target = target / target.sum(dim=dim, keepdim=True).clamp(min=1e-12)
+        q = target.to(torch.float64 if target.dtype == torch.float64 else torch.float32)
+        target = q / q.sum(dim=dim, keepdim=True).clamp(min=1e-12)  # an all-zero row stays zero
     return _generic(input, target, weight, ignore_index, reduction, label_smoothing)
 
 

@@ -225,6 +225,27 @@ def definition(case: Case) -> Definition:
     )
 
 
+def reduce_kept(per_pixel: torch.Tensor, kept: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Unweighted pixel values reduced as an unweighted loss is: 0 at ignored pixels for ``none``,
+    the sum over kept pixels for ``sum``, their average for ``mean`` (NaN when none is kept)."""
+    values = torch.where(kept, per_pixel, torch.zeros_like(per_pixel))
+    count = int(kept.sum())
+    return reduce(values, reduction, float(count))
+
+
+def reduced_expectation(
+    expected: torch.Tensor, allowed: torch.Tensor | float, case: Case
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-pixel expected values and allowed errors of an unweighted loss, reduced like ``case``'s
+    (:func:`reduce_kept`), with ``tolerance(dtype, "reduced")`` added for ``sum`` and ``mean``."""
+    kept = kept_mask(case).cpu()
+    value = reduce_kept(expected, kept, case.reduction)
+    tol = reduce_kept(torch.as_tensor(allowed, dtype=torch.float64).expand(kept.shape), kept, case.reduction)
+    if case.reduction != "none":
+        tol = tol + tolerances.tolerance(case.dtype, "reduced")[0] * value.abs()
+    return value, tol
+
+
 def allowed_error(
     defn: Definition,
     *,
@@ -326,6 +347,46 @@ def assert_close(
         raise AssertionError(
             f"{what}: |error| {er:.3g}{where} exceeds the allowed {tl:.3g} "
             f"(actual {av!r}, expected {ev!r}; {n_bad} of {max(1, e.numel())} elements out of tolerance)"
+        )
+
+
+def assert_within(
+    out: torch.Tensor,
+    case: Any,
+    lo: float | torch.Tensor,
+    hi: float | torch.Tensor,
+    slack: float | torch.Tensor,
+    *,
+    what: str,
+) -> None:
+    """``lo - slack <= out <= hi + slack`` per kept pixel (bounds per pixel or scalars), reduced like
+    ``case``'s unweighted loss (``reduction_rtol`` of the bound added for ``sum``/``mean``); ignored
+    pixels of a ``none`` output must be exactly 0."""
+    kept = kept_mask(case).cpu()
+
+    def per_pixel(value: float | torch.Tensor) -> torch.Tensor:
+        return torch.as_tensor(value, dtype=torch.float64).expand(kept.shape)
+
+    lo_r = reduce_kept(per_pixel(lo), kept, case.reduction)
+    hi_r = reduce_kept(per_pixel(hi), kept, case.reduction)
+    slack_r = reduce_kept(per_pixel(slack), kept, case.reduction)
+    if case.reduction != "none":
+        scale = torch.where(torch.isfinite(hi_r), hi_r.abs(), lo_r.abs())
+        slack_r = slack_r + tolerances.tolerance(case.dtype, "reduced")[0] * scale
+    got = out.detach().cpu().double()
+    if tuple(got.shape) != tuple(lo_r.shape):
+        raise AssertionError(
+            f"{what}: output shape {tuple(got.shape)} != {tuple(lo_r.shape)} ({describe(case)})"
+        )
+    if case.reduction == "mean" and not bool(kept.any()):
+        return
+    bad = ~((got >= lo_r - slack_r) & (got <= hi_r + slack_r))
+    if bool(bad.any()):
+        i = int(torch.nonzero(bad.reshape(-1))[0])
+        at = f" at pixel {i}" if got.dim() else ""
+        raise AssertionError(
+            f"{what} violated: {float(got.reshape(-1)[i])!r} outside [{float(lo_r.reshape(-1)[i])!r}, "
+            f"{float(hi_r.reshape(-1)[i])!r}] +- {float(slack_r.reshape(-1)[i]):.3g}{at} ({describe(case)})"
         )
 
 

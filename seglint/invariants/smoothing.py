@@ -11,11 +11,14 @@ from seglint import tolerances
 from seglint.invariants._core import (
     Impl,
     as_case,
+    as_index_case,
     assert_close,
+    assert_within,
     call,
     class_first,
     describe,
     kept_mask,
+    reduced_expectation,
     require_tensor,
 )
 from seglint.invariants.agreement import check_matches_definition
@@ -56,47 +59,35 @@ def check_label_smoothing_closed_form(impl: Impl, problem: Any) -> None:
 def check_label_smoothing_floor(impl: Impl, problem: Any) -> None:
     """Smoothed loss never falls below ``H(q_eps)`` and reaches it at ``z = log q_eps``.
 
-    Index targets, unweighted, ``reduction='none'``, at kept pixels. The floor is allowed
-    ``tolerance(dtype, "floor")`` below; equality uses ``tolerance(dtype, "linearity")`` twice over
-    (measured 25 eps in float32: the optimum has logits of size ``|log(eps/C)|``).
+    Index targets (a probability problem is checked on its argmax), unweighted, at kept pixels, with
+    the problem's reduction (a ``mean`` has the same floor, a ``sum`` ``n_kept`` times it). The floor
+    is allowed ``tolerance(dtype, "floor")`` below; equality uses ``tolerance(dtype, "linearity")``
+    twice over (measured 25 eps in float32: the optimum has logits of size ``|log(eps/C)|``).
     """
-    case = as_case(problem)
-    if case.target_kind != "index":
-        return
+    case = as_index_case(as_case(problem))
     eps = case.label_smoothing if case.label_smoothing > 0 else DEFAULT_SMOOTHING
     num_classes = case.num_classes
-    case = case.replace(weight=None, reduction="none", label_smoothing=eps)
+    case = case.replace(weight=None, label_smoothing=eps)
     floor = smoothed_entropy(num_classes, eps)
     kept = kept_mask(case).cpu()
     out = call(impl, case)
     require_tensor(out, "output")
-    if tuple(out.shape) != tuple(case.target.shape):
-        raise AssertionError(
-            f"smoothing floor: output shape {getattr(out, 'shape', None)} != {tuple(case.target.shape)}"
-        )
-    got = out.detach().cpu().double()
     _, atol = tolerances.tolerance(case.dtype, "floor")
     max_abs = float(case.logits.detach().abs().max())
     slack = atol * max(1.0, floor) + tolerances.logit_atol(case.dtype) * max_abs
-    bad = kept & ~(got >= floor - slack)
-    if bool(bad.any()):
-        i = int(torch.nonzero(bad.reshape(-1))[0])
-        raise AssertionError(
-            f"label smoothing floor H(q_eps)={floor:.6g} violated: {float(got.reshape(-1)[i])!r} at pixel {i} "
-            f"({describe(case)})"
-        )
+    assert_within(out, case, floor, math.inf, slack, what=f"label smoothing floor H(q_eps)={floor:.6g}")
     # Equality at z = log q_eps.
     target = case.target.detach().cpu()
     safe = torch.where(kept, target, torch.zeros_like(target))
     q = torch.nn.functional.one_hot(safe, num_classes).double() * (1.0 - eps) + eps / num_classes
     logits = class_first(torch.log(q)).to(case.dtype).to(case.device)
     out = call(impl, case.replace(logits=logits))
-    expected = torch.where(
-        kept, torch.full(kept.shape, floor, dtype=torch.float64), torch.zeros(kept.shape, dtype=torch.float64)
-    )
     rtol, atol = tolerances.tolerance(case.dtype, "linearity", num_classes=num_classes)
     max_abs = float(torch.log(q).abs().max())
-    allowed = (2 * rtol * floor + atol + 2 * tolerances.logit_atol(case.dtype) * max_abs) * kept.double()
+    per_pixel = 2 * rtol * floor + atol + 2 * tolerances.logit_atol(case.dtype) * max_abs
+    expected, allowed = reduced_expectation(
+        torch.full(kept.shape, floor, dtype=torch.float64), per_pixel, case
+    )
     assert_close(
         out,
         expected,
