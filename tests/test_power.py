@@ -185,7 +185,11 @@ REJECTED_BY = {
         "all_ignored",
     ),
     "hard_coded_void_label": ("matches_definition", "raw_one_hot", "uniform_logits"),
-    "online_logsumexp_without_rescale": ("matches_definition", "double_softmax_window", "gradient_closed_form"),
+    "online_logsumexp_without_rescale": (
+        "matches_definition",
+        "double_softmax_window",
+        "gradient_closed_form",
+    ),
     "unbatched_as_a_batch_of_one": ("output_shape", "flatten_equivalence", "matches_definition"),
     "backward_ignores_grad_output": ("gradient_closed_form",),
     "gradient_into_the_logits_buffer": ("inputs_unchanged",),

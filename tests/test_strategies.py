@@ -561,20 +561,25 @@ VARIANTS = {
     "C > 16384": lambda p: p.num_classes > 16384,
     "label 255 is a class": lambda p: p.num_classes > 256 and bool((kept_labels(p) == 255).any()),
     "label C - 1": lambda p: p.num_classes > 100 and bool((kept_labels(p) == p.num_classes - 1).any()),
-    "rows on the simplex": lambda p: p.target_kind == "probability"
-    and bool(((row_sums(p) - 1).abs() < 1e-6).all()),
+    "rows on the simplex": lambda p: (
+        p.target_kind == "probability" and bool(((row_sums(p) - 1).abs() < 1e-6).all())
+    ),
     "rows below 1": lambda p: p.target_kind == "probability" and bool((row_sums(p) < 0.9).all()),
     "rows above 1": lambda p: p.target_kind == "probability" and bool((row_sums(p) > 1.1).all()),
     "an all-zero row": lambda p: p.target_kind == "probability" and bool((row_sums(p) == 0).any()),
-    "rows with different sums": lambda p: p.target_kind == "probability"
-    and p.target.numel() > 4 * p.num_classes
-    and float(row_sums(p).max() - row_sums(p).min()) > 0.5,
-    "upstream gradient per pixel, mixed signs and zeros": lambda p: p.reduction == "none"
-    and p.grad_output is not None
-    and bool((p.grad_output < 0).any() and (p.grad_output > 0).any() and (p.grad_output == 0).any()),
-    "upstream gradient of a mean": lambda p: p.reduction == "mean"
-    and p.grad_output is not None
-    and float(p.grad_output) not in (0.0, 1.0),
+    "rows with different sums": lambda p: (
+        p.target_kind == "probability"
+        and p.target.numel() > 4 * p.num_classes
+        and float(row_sums(p).max() - row_sums(p).min()) > 0.5
+    ),
+    "upstream gradient per pixel, mixed signs and zeros": lambda p: (
+        p.reduction == "none"
+        and p.grad_output is not None
+        and bool((p.grad_output < 0).any() and (p.grad_output > 0).any() and (p.grad_output == 0).any())
+    ),
+    "upstream gradient of a mean": lambda p: (
+        p.reduction == "mean" and p.grad_output is not None and float(p.grad_output) not in (0.0, 1.0)
+    ),
 }
 
 

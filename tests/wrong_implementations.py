@@ -486,7 +486,9 @@ def ignores_labels_outside_the_classes(
     return _generic(input, torch.where(outside, marker, target), weight, -1, reduction, label_smoothing)
 
 
-def hard_coded_void_label(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def hard_coded_void_label(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
     """Bug: label 255 (the VOC/Cityscapes void label) is always ignored, whatever ``ignore_index`` says.
     Right while C <= 255 (255 is never a class then); with a vocabulary, class 255 is dropped."""
     if target.is_floating_point():
