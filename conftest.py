@@ -8,6 +8,9 @@ Profile choice, first match wins:
 
 The profiles themselves are defined by ``seglint.pytest_plugin.register_profiles`` (``ci``, ``dev``,
 ``thorough``, ``debug``).
+
+Tests marked ``third_party`` (other libraries' losses, in their own environments) are left out unless
+the ``-m`` expression names that marker (``pytest -m third_party``).
 """
 
 from __future__ import annotations
@@ -34,3 +37,12 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile(name)
     except InvalidArgument as exc:  # an unknown profile name
         raise pytest.UsageError(f"HYPOTHESIS_PROFILE={name!r}: {exc}") from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "third_party" in (config.getoption("markexpr", "") or ""):
+        return
+    opt_in = [item for item in items if item.get_closest_marker("third_party")]
+    if opt_in:
+        config.hook.pytest_deselected(items=opt_in)
+        items[:] = [item for item in items if not item.get_closest_marker("third_party")]

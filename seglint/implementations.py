@@ -28,6 +28,8 @@ only problems inside the declaration. Nothing here needs Hypothesis or pytest.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib
 import math
 import numbers
 from collections.abc import Callable, Mapping
@@ -194,7 +196,8 @@ class Implementation:
     """A loss under test with its declaration and adapter; called with ``F.cross_entropy``'s signature.
 
     - ``loss``: a callable, or an ``nn.Module`` subclass (constructed for every call, so per-call
-      options such as the smoothing can go to its constructor).
+      options such as the smoothing can go to its constructor), or ``"module:attr"`` naming one,
+      imported at the first call (so a declaration can live where the package is not installed).
     - ``supported``: the :class:`Supported` declaration (default: everything).
     - ``arguments``: maps ``F.cross_entropy``'s keyword names (``weight``, ``ignore_index``,
       ``reduction``, ``label_smoothing``) to the loss's own (the constructor's for a class); only the
@@ -217,8 +220,14 @@ class Implementation:
     name: str | None = None
 
     def __post_init__(self) -> None:
-        if not callable(self.loss):
-            raise TypeError(f"Implementation(loss={self.loss!r}) must be a callable or an nn.Module class")
+        if isinstance(self.loss, str):
+            module, sep, attr = self.loss.partition(":")
+            if not sep or not module or not attr:
+                raise ValueError(f"Implementation(loss={self.loss!r}) must be 'module:attr'")
+        elif not callable(self.loss):
+            raise TypeError(
+                f"Implementation(loss={self.loss!r}) must be a callable, an nn.Module class or 'module:attr'"
+            )
         if not isinstance(self.supported, Supported):
             raise TypeError(f"Implementation(supported={self.supported!r}) must be a Supported declaration")
         if self.arguments is not None:
@@ -245,9 +254,24 @@ class Implementation:
                 f"Implementation(output_layout={self.output_layout!r}); choose from {', '.join(_OUTPUT_LAYOUTS)}"
             )
         if self.name is None:
-            module = getattr(self.loss, "__module__", None)
-            qualname = getattr(self.loss, "__qualname__", type(self.loss).__qualname__)
-            object.__setattr__(self, "name", f"{module}.{qualname}" if module else qualname)
+            if isinstance(self.loss, str):
+                name = self.loss.replace(":", ".")
+            else:
+                module = getattr(self.loss, "__module__", None)
+                qualname = getattr(self.loss, "__qualname__", type(self.loss).__qualname__)
+                name = f"{module}.{qualname}" if module else qualname
+            object.__setattr__(self, "name", name)
+
+    @functools.cached_property
+    def resolved_loss(self) -> Any:
+        """``loss``, imported when it was given as ``"module:attr"`` (ImportError if that fails)."""
+        if not isinstance(self.loss, str):
+            return self.loss
+        module, _, attr = self.loss.partition(":")
+        obj: Any = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return obj
 
     def __call__(
         self,
@@ -279,10 +303,11 @@ class Implementation:
         class_dim = 0 if input.dim() <= 1 else 1
         if self.target_layout == "indices_with_class_dim" and not target.is_floating_point():
             target = target.unsqueeze(class_dim)
-        if isinstance(self.loss, type):
-            out = self.loss(**keywords)(input, target)
+        loss = self.resolved_loss
+        if isinstance(loss, type):
+            out = loss(**keywords)(input, target)
         else:
-            out = self.loss(input, target, **keywords)
+            out = loss(input, target, **keywords)
         if (
             self.output_layout == "pixels_with_class_dim"
             and reduction == "none"

@@ -193,7 +193,6 @@ REJECTED_BY = {
     "unbatched_as_a_batch_of_one": ("output_shape", "flatten_equivalence", "matches_definition"),
     "backward_ignores_grad_output": ("gradient_closed_form",),
     "gradient_into_the_logits_buffer": ("inputs_unchanged",),
-    "weight_normalised_in_place": ("inputs_unchanged",),
 }
 
 

@@ -455,7 +455,8 @@ def kernel_ignores_strides(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Wrong where the drawn problems did not reach before issue 12 (each passed the whole suite then)
+# Wrong where the drawn problems did not reach before issue 12 (each passed the whole suite then, except
+# weight_normalised_in_place, which CPU determinism caught by chance: the second call sees other weights)
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -621,8 +622,8 @@ WRONG = (
         "unbatched_as_a_batch_of_one",
         "backward_ignores_grad_output",
         "gradient_into_the_logits_buffer",
-        "weight_normalised_in_place",
     ),
+    "weight_normalised_in_place",
 )
 #: The wrong implementations that passed the whole property suite before issue 12 widened the draws.
-PASSED_THE_NARROW_SUITE = WRONG[-8:]
+PASSED_THE_NARROW_SUITE = WRONG[-8:-1]

@@ -48,6 +48,17 @@ def expected_gradient(problem: Any) -> tuple[torch.Tensor, float]:
     return class_first(grad), scale
 
 
+def _gradient_of_the_probabilities(case) -> torch.Tensor:
+    """``g_i mass_i p / D``: the part of the gradient proportional to the probabilities (class-first)."""
+    defn = definition(case)
+    upstream = grad_output_of(case)
+    g = upstream.unsqueeze(-1) if case.reduction == "none" else upstream
+    part = g * defn.mass.unsqueeze(-1) * defn.probs
+    if case.reduction == "mean":
+        part = part / defn.denominator if defn.denominator != 0 else torch.zeros_like(part)
+    return class_first(part)
+
+
 def check_gradient_closed_form(impl: Impl, problem: Any) -> None:
     """Autograd's vector-Jacobian product equals the closed form, and sums to zero over the classes.
 
@@ -55,8 +66,9 @@ def check_gradient_closed_form(impl: Impl, problem: Any) -> None:
     ``none``; ones when ``None``): ``g_i [(1-eps) w_y (p - e_y) + (eps/C)((sum_c w_c) p - w)] /
     sum_kept w_y`` for ``mean`` with index targets (``(p - onehot)/n`` without weights, smoothing and
     ``g``), ``g_i ((sum_c w_c q_c) p - w q)`` per pixel for probability targets. Tolerance:
-    ``tolerance(dtype, "gradient", scale=max w * max|g| / D)``; the sum over classes gets ``C / 4``
-    times that (C rounded terms).
+    ``tolerance(dtype, "gradient", scale=max w * max|g| / D)`` plus ``logsumexp_atol(dtype, C)``
+    times the entry's ``g_i mass_i p_c / D`` (each probability carries the log-sum-exp's error); the
+    sum over classes gets ``C / 4`` times the first part (C rounded terms) and the sum of the second.
     """
     case = as_case(problem)
     _, grad = gradient_of(impl, case, what="gradient")
@@ -67,11 +79,14 @@ def check_gradient_closed_form(impl: Impl, problem: Any) -> None:
     )
     if grad.dtype != case.dtype:
         raise AssertionError(f"gradient dtype {grad.dtype} != logits dtype {case.dtype}")
-    assert_close(grad, expected, atol, what=f"gradient closed form ({describe(case)})")
+    # Each p_c carries the relative error of the log-sum-exp (tolerances.logsumexp_atol).
+    lse = tolerances.logsumexp_atol(case.dtype, case.num_classes)
+    probability_part = lse * _gradient_of_the_probabilities(case).abs()
+    assert_close(grad, expected, atol + probability_part, what=f"gradient closed form ({describe(case)})")
     sums = grad.double().sum(dim=class_dim(grad))
     assert_close(
         sums,
         torch.zeros_like(sums),
-        atol * max(1.0, case.num_classes / 4),
+        atol * max(1.0, case.num_classes / 4) + probability_part.sum(dim=class_dim(grad)),
         what=f"gradient sums to zero over the classes ({describe(case)})",
     )
