@@ -60,7 +60,9 @@ def test_cross_entropy_problems_draw_every_reduction_target_kind_and_option() ->
 
 def test_the_ignored_pixels_tests_draw_ignored_pixels() -> None:
     """properties/test_reductions.py's ignored-pixel and ignore-equals-removal tests draw this."""
-    drawn = sample(ce_helpers.problems(torch.float32, "cpu", target_kinds=("index",)))
+    drawn = sample(
+        ce_helpers.problems(torch.nn.functional.cross_entropy, torch.float32, "cpu", target_kinds=("index",))
+    )
     with_ignored = [p for p in drawn if has_ignored_pixels(p)]
     assert len(with_ignored) >= 10, f"{len(with_ignored)} of {len(drawn)} problems ignore a pixel"
     assert any(bool((p.target != p.ignore_index).any()) for p in with_ignored), "no kept pixel beside them"
