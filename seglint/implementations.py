@@ -282,22 +282,15 @@ class Implementation:
         reduction: str = "mean",
         label_smoothing: float = 0.0,
     ) -> Any:
-        refusal = self.supported.refusal(
-            input,
-            target,
-            weight=weight,
-            ignore_index=ignore_index,
-            reduction=reduction,
-            label_smoothing=label_smoothing,
-        )
-        if refusal is not None:
-            raise NotSupported(refusal)
         given = {
             "weight": weight,
             "ignore_index": ignore_index,
             "reduction": reduction,
             "label_smoothing": label_smoothing,
         }
+        refusal = self.supported.refusal(input, target, **given)
+        if refusal is not None:
+            raise NotSupported(refusal)
         names = self.arguments if self.arguments is not None else {k: k for k in CROSS_ENTROPY_ARGUMENTS}
         keywords = {**self.options, **{names[k]: v for k, v in given.items() if k in names}}
         class_dim = 0 if input.dim() <= 1 else 1
