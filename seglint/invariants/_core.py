@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from seglint import tolerances
-from seglint.implementations import NotSupported
+from seglint.implementations import NotSupported, supported_of
 from seglint.problems import CrossEntropyProblem
 
 Impl = Callable[..., torch.Tensor]
@@ -66,6 +66,12 @@ def as_index_case(case: Case) -> Case:
     if case.target_kind == "index":
         return case
     return case.replace(target=case.target.argmax(dim=class_dim(case.target)), ignore_index=-100)
+
+
+def per_pixel_if_supported(impl: Impl, case: Case) -> Case:
+    """``case`` with ``reduction="none"`` when ``impl`` declares it (a statement per pixel is the
+    sharpest, and keeps float16's reductions from overflowing), its own reduction otherwise."""
+    return case.replace(reduction="none") if "none" in supported_of(impl).reductions else case
 
 
 def run_parts(*parts: Callable[[], None]) -> None:

@@ -22,6 +22,7 @@ from seglint.invariants._core import (
     definition,
     describe,
     one_hot,
+    per_pixel_if_supported,
     require_tensor,
 )
 
@@ -249,9 +250,9 @@ def check_double_softmax_window(impl: Impl, problem: Any) -> None:
     """``v_C <= CE(softmax(z), y) <= log(C - 1 + e)`` at every kept pixel, for any finite z, C >= 2.
 
     The fact behind SEG001: cross-entropy of a softmax output can never go below ``v_C`` (0.313 for
-    C=2), and the window is one nat wide. Unweighted, no smoothing, with the problem's reduction (a
-    ``mean`` lies in the window, a ``sum`` in ``n_kept`` times it; ignored pixels give exactly 0 in
-    ``none``); probability targets are replaced by their argmax. Tolerance: ``tolerance(dtype,
+    C=2), and the window is one nat wide. Unweighted, no smoothing, per pixel (ignored pixels give
+    exactly 0) or, for an implementation without ``none``, with the problem's reduction (a ``mean``
+    lies in the window, a ``sum`` in ``n_kept`` times it); probability targets are replaced by their argmax. Tolerance: ``tolerance(dtype,
     "bounds")`` times the bound, plus ``tolerance(dtype, "reduced")`` for a reduction.
     """
     case = as_case(problem)
@@ -260,7 +261,7 @@ def check_double_softmax_window(impl: Impl, problem: Any) -> None:
         return
     case = as_index_case(case)
     probs = torch.softmax(case.logits.detach(), dim=class_dim(case.logits))
-    case = case.replace(logits=probs, weight=None, label_smoothing=0.0)
+    case = per_pixel_if_supported(impl, case.replace(logits=probs, weight=None, label_smoothing=0.0))
     out = call(impl, case)
     require_tensor(out, "output")
     lo = one_hot_loss(num_classes)

@@ -18,6 +18,7 @@ from seglint.invariants._core import (
     class_first,
     describe,
     kept_mask,
+    per_pixel_if_supported,
     reduced_expectation,
     require_tensor,
 )
@@ -59,15 +60,16 @@ def check_label_smoothing_closed_form(impl: Impl, problem: Any) -> None:
 def check_label_smoothing_floor(impl: Impl, problem: Any) -> None:
     """Smoothed loss never falls below ``H(q_eps)`` and reaches it at ``z = log q_eps``.
 
-    Index targets (a probability problem is checked on its argmax), unweighted, at kept pixels, with
-    the problem's reduction (a ``mean`` has the same floor, a ``sum`` ``n_kept`` times it). The floor
+    Index targets (a probability problem is checked on its argmax), unweighted, at kept pixels, per
+    pixel (``reduction="none"``) or, for an implementation that declares no ``none``, with the
+    problem's reduction (a ``mean`` has the same floor, a ``sum`` ``n_kept`` times it). The floor
     is allowed ``tolerance(dtype, "floor")`` below; equality uses ``tolerance(dtype, "linearity")``
     twice over (measured 25 eps in float32: the optimum has logits of size ``|log(eps/C)|``).
     """
     case = as_index_case(as_case(problem))
     eps = case.label_smoothing if case.label_smoothing > 0 else DEFAULT_SMOOTHING
     num_classes = case.num_classes
-    case = case.replace(weight=None, label_smoothing=eps)
+    case = per_pixel_if_supported(impl, case.replace(weight=None, label_smoothing=eps))
     floor = smoothed_entropy(num_classes, eps)
     kept = kept_mask(case).cpu()
     out = call(impl, case)

@@ -23,6 +23,7 @@ from seglint.invariants._core import (
     kept_mask,
     one_hot,
     pairwise_allowed,
+    per_pixel_if_supported,
     pixel_shape,
     reduced_expectation,
     require_tensor,
@@ -253,8 +254,9 @@ def check_gibbs_inequality(impl: Impl, problem: Any) -> None:
     """Gibbs: ``CE(z, q) >= H(q)`` per pixel, with equality at ``z = log q``.
 
     Domain: nonnegative targets. On the simplex the floor is the entropy ``H(q)``; a row that sums to
-    ``S != 1`` has the floor ``S H(q / S)`` (the same inequality, scaled). Unweighted, with the
-    problem's reduction (a ``mean`` or ``sum`` of the pixels' floors); with label smoothing the bound is
+    ``S != 1`` has the floor ``S H(q / S)`` (the same inequality, scaled). Unweighted, per pixel (or,
+    for an implementation without ``none``, with the problem's reduction: a ``mean`` or ``sum`` of the
+    pixels' floors); with label smoothing the bound is
     that of ``q_eps``; index targets are checked as one-hot maps. Equality is checked at
     ``q' = q/2 + 1/(2C)`` (all entries positive, so ``log q'`` is finite) within ``tolerance(dtype,
     "linearity")``; the floor within ``tolerance(dtype, "floor")``.
@@ -263,7 +265,7 @@ def check_gibbs_inequality(impl: Impl, problem: Any) -> None:
     if bool((case.target < 0).any()):
         return  # outside the domain: a negative target has no floor
     num_classes = case.num_classes
-    case = case.replace(weight=None)
+    case = per_pixel_if_supported(impl, case.replace(weight=None))
     eps = case.label_smoothing
     q = class_last(case.target.detach().cpu().double())
     floor = _entropy_floor((1.0 - eps) * q + eps / num_classes)
