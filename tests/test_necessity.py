@@ -64,7 +64,6 @@ REJECTS = {
 #: index in ALL_PROBLEMS of one such problem (tried first; the others are searched when it moved).
 ONLY = {
     "scaled_one_hot": ("no_max_shift", 3),
-    "index_equals_one_hot": ("soft_targets_hardened", 6),
     "target_scaling": ("renormalised_probability_targets", 0),
     "mean_is_sum_over_weight": ("mean_ignores_weights", 7),
     "all_ignored": ("mean_over_all_pixels", 0),
@@ -87,6 +86,10 @@ IMPLIED = {
     "raw_one_hot": "a one-hot input is one drawn problem among others: its weighted-mean bug "
     "(mean_ignores_weights on a probability problem's argmax) is also index_equals_one_hot's, which "
     "checks probability problems on their argmax too; it stays to state v_C, the floor SEG001 quotes.",
+    "index_equals_one_hot": "an index target is its one-hot probability target: soft_targets_hardened "
+    "(which hardens the ignored pixels' all-zero rows) also fails gibbs_inequality, which checks index "
+    "problems as one-hot maps, and mean_ignores_weights also fails matches_definition on index problems; "
+    "it stays to state the mean relation of pytorch #61309.",
     "uniform_logits": "log C is scaled_one_hot at s = 0.",
     "double_softmax_window": "the window bounds follow from the definition on softmax outputs; it "
     "documents the bug the linter reports (SEG001), with its own message.",
