@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from seglint.analysis.catalogue import TORCH, Catalogue
 from seglint.analysis.dataflow import analyse_module
 from seglint.analysis.project import Project
 from seglint.diagnostics import FileError, FileResult
-from seglint.parse import parse
+from seglint.parse import UnparsableSource, parse
 from seglint.prefilter import could_match
 from seglint.rules import ALL_RULES
 from seglint.suppression import filter_suppressed
@@ -43,11 +41,8 @@ def lint_source(
             ),
             partial=partial,
         )
-    except cst.ParserSyntaxError as error:
-        reason = f"syntax error: {error.message}"
-        return FileResult(path, error=FileError(path, error.raw_line, error.raw_column + 1, reason))
-    except (RecursionError, ValueError) as error:  # pathological nesting, null bytes
-        return FileResult(path, error=FileError(path, 0, 0, f"could not parse: {error}"))
+    except UnparsableSource as error:
+        return FileResult(path, error=FileError(path, error.line, error.column, error.reason))
     try:
         facts = analyse_module(parsed, path, catalogue=catalogue, project=project)
     except RecursionError:  # a chain of calls thousands deep: libcst's own passes recurse too

@@ -8,12 +8,23 @@ file's own. (Methods of a kept class are never blanked: a loss object reaches a 
 ``self`` in too many ways for text to tell.) A blanked
 block stays available: the names it binds are looked up, and the block parsed, only if a value from it
 reaches a loss (see ``MaskedChunk``).
+
+Python's parser is also the judge of what is valid: a syntax error is reported with the line, column
+and message of the interpreter running seglint, and libcst only ever sees code that Python accepts and
+that is nested less than ``MAX_NESTING`` deep. (libcst's native parser crashes the process on nesting
+a few thousand deep, and the analysis recurses; CPython itself gives up near 3,000.) Where the two
+parsers disagree, the message says which one rejects the code.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+import functools
+import io
+import re
+import sys
+import tokenize
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import libcst as cst
@@ -25,6 +36,22 @@ PARTIAL_PARSE_MIN_BYTES = 4_000
 # Left on the first line of a blanked block, so the interpreter binds its names at that point of the
 # module's flow (libcst keeps a comment with the statement that follows it, or in a footer).
 MASK_COMMENT = "# seglint:masked-block "
+# The deepest syntax tree (in ``ast`` nodes, the module being 1) handed to libcst and the analysis.
+# Hand-written code stays under 100 (torch, sympy, transformers); the analysis itself recurses out
+# near 300 on a chain of method calls.
+MAX_NESTING = 200
+
+
+class UnparsableSource(ValueError):
+    """Source that is not analysed: Python rejects it, it is nested too deeply, or libcst cannot parse
+    what Python accepts. ``reason`` is the whole message; ``line`` and ``column`` are 1-based (0 when
+    unknown), columns in characters."""
+
+    def __init__(self, reason: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+        self.column = column
 
 
 @dataclass(frozen=True)
@@ -36,6 +63,7 @@ class Chunk:
     names: frozenset[str]
     is_import: bool
     node: ast.stmt | None = None  # the statement, when the chunk is exactly one
+    statements: tuple[ast.stmt, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,8 +75,10 @@ class MaskedChunk:
 
     def parse(self) -> cst.Module | None:
         try:
-            return cst.parse_module(self.padded_text)
-        except (cst.ParserSyntaxError, RecursionError, ValueError):
+            tree = python_tree(self.padded_text)
+            check_nesting(self.padded_text, tree.body)
+            return libcst_module(self.padded_text)
+        except UnparsableSource:
             return None
 
 
@@ -61,19 +91,22 @@ class ParsedSource:
 def parse(
     source: str, *, triggered: Callable[[str], bool] | None, partial: bool | None = None
 ) -> ParsedSource:
-    """Parse ``source``; raises libcst's ``ParserSyntaxError`` for invalid code.
+    """Parse ``source``; raises :class:`UnparsableSource` for code that is not analysed.
 
     ``triggered(text)`` says whether a block's text can hold a finding. ``partial=None`` splits only
     large sources. ``triggered=None`` keeps nothing but the imports (a module read only for the
     summaries of its names).
     """
+    tree = python_tree(source)
     if partial is None:
         partial = len(source) >= PARTIAL_PARSE_MIN_BYTES or triggered is None
-    chunks = top_level_chunks(source) if partial else None
-    if chunks is None:
-        return ParsedSource(cst.parse_module(source))
+    if not partial:
+        check_nesting(source, tree.body)
+        return ParsedSource(libcst_module(source))
+    chunks = top_level_chunks(tree)
     lines = source.splitlines(keepends=True)
     kept, _ = select_chunks(lines, chunks, triggered)
+    check_nesting(source, (node for index in sorted(kept) for node in chunks[index].statements))
     masked_lines = list(lines)
     masked: list[MaskedChunk] = []
 
@@ -87,16 +120,153 @@ def parse(
         masked_lines[chunk.first_line - 1] = f"{MASK_COMMENT}{len(masked)}{ending}"
         masked.append(MaskedChunk(chunk.names, "\n" * (chunk.first_line - 1) + text))
     if not masked:
-        return ParsedSource(cst.parse_module(source))
-    return ParsedSource(cst.parse_module("".join(masked_lines)), tuple(masked))
+        return ParsedSource(libcst_module(source))
+    return ParsedSource(libcst_module("".join(masked_lines)), tuple(masked))
 
 
-def top_level_chunks(source: str) -> list[Chunk] | None:
-    """The top-level statements' line ranges and bound names, or ``None`` when ``ast`` cannot parse it."""
+def parses(source: str) -> bool:
+    """Whether ``source`` would be analysed: Python and libcst accept it, within the nesting bound."""
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        check_nesting(source, python_tree(source).body)
+        libcst_module(source)
+    except UnparsableSource:
+        return False
+    return True
+
+
+# --- the judges -----------------------------------------------------------------------------------
+
+
+def python_tree(source: str) -> ast.Module:
+    """``ast.parse(source)``, or :class:`UnparsableSource` with Python's own message and position."""
+    null = source.find("\0")
+    if null >= 0:  # ValueError or SyntaxError, with no position, depending on the Python version
+        line = source.count("\n", 0, null) + 1
+        column = null - (source.rfind("\n", 0, null) + 1) + 1
+        raise UnparsableSource("syntax error: source code cannot contain null bytes", line, column)
+    try:
+        return ast.parse(source)
+    except SyntaxError as error:
+        line, column = error.lineno or 0, error.offset or 0
+        raise UnparsableSource(f"syntax error: {error.msg}{_libcst_accepts(source)}", line, column) from None
+    except (RecursionError, MemoryError):
+        raise UnparsableSource(
+            f"could not analyse: the code is nested too deeply for Python's own parser "
+            f"(seglint analyses at most {MAX_NESTING} levels)"
+        ) from None
+
+
+def check_nesting(source: str, statements: Iterable[ast.AST]) -> None:
+    """Raise :class:`UnparsableSource` where the tree under ``statements`` (each at depth 2, below
+    the module) is deeper than :data:`MAX_NESTING`."""
+    stack: list[tuple[ast.AST, int, ast.AST]] = [(node, 2, node) for node in statements][::-1]
+    while stack:
+        node, depth, placed = stack.pop()
+        placed = node if hasattr(node, "lineno") else placed  # operators and contexts have no position
+        if depth > MAX_NESTING:
+            line, column = _node_position(source, placed)
+            raise UnparsableSource(
+                f"could not analyse: the code is nested too deeply (more than {MAX_NESTING} levels)",
+                line,
+                column,
+            )
+        # ``a and b and c`` is one node here, a chain of nested ones in libcst.
+        step = len(node.values) if isinstance(node, ast.BoolOp) else 1
+        children = [(child, depth + step, placed) for child in ast.iter_child_nodes(node)]
+        stack.extend(reversed(children))  # in source order: the first too deep is the leftmost
+
+
+def libcst_module(source: str) -> cst.Module:
+    """libcst's tree of code that Python accepts (see :func:`python_tree`)."""
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        line, column = _libcst_position(error)
+        detail = error.message.removeprefix("parser error: ")
+        detail = re.sub(r"^error at \d+:\d+: ", "", detail).splitlines()[0]
+        raise UnparsableSource(
+            f"syntax error: libcst {_libcst_version()} cannot parse this, though {_python()} accepts it "
+            f"(syntax newer than libcst supports?): {detail}",
+            line,
+            column,
+        ) from None
+    except RecursionError:
+        raise UnparsableSource("could not analyse: the code is nested too deeply") from None
+
+
+def _libcst_accepts(source: str) -> str:
+    """For code Python rejects: a note when libcst parses it (syntax newer than this Python?). libcst
+    is asked only when the code is shallow enough not to crash it."""
+    depth = _token_nesting(source)
+    if depth is None or depth > MAX_NESTING:
+        return ""
+    try:
+        cst.parse_module(source)
+    except (cst.ParserSyntaxError, RecursionError):
+        return ""
+    return (
+        f" ({_python()} rejects this and libcst {_libcst_version()} accepts it: if it is syntax of a "
+        "newer Python, run seglint with that Python)"
+    )
+
+
+_PREFIX_TOKENS = frozenset({"-", "+", "~", "not", "await", "lambda", ":"})
+
+
+def _token_nesting(source: str) -> int | None:
+    """How deep libcst would nest parsing ``source``, estimated from its tokens (brackets, indentation,
+    runs of unary operators and lambdas), or ``None`` when it cannot be tokenized."""
+    depth = deepest = run = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in (tokenize.INDENT, tokenize.DEDENT):
+                depth += 1 if token.type == tokenize.INDENT else -1
+            elif token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth -= 1
+            run = run + 1 if token.string in _PREFIX_TOKENS else 0
+            deepest = max(deepest, depth + run)
+    except (tokenize.TokenError, SyntaxError):
         return None
+    return deepest
+
+
+def _node_position(source: str, node: ast.AST) -> tuple[int, int]:
+    """1-based line and character column of ``node`` (``ast`` counts columns in UTF-8 bytes)."""
+    line = getattr(node, "lineno", 0)
+    offset = getattr(node, "col_offset", 0)
+    if not line:
+        return 0, 0
+    text = source.splitlines()[line - 1] if line <= source.count("\n") + 1 else ""
+    return line, len(text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "replace")) + 1
+
+
+def _libcst_position(error: cst.ParserSyntaxError) -> tuple[int, int]:
+    """Where libcst failed: its message's ``error at L:C`` (1-based) when present; its ``raw_line``
+    is off by one on some errors."""
+    match = re.search(r"error at (\d+):(\d+)", error.message)
+    if match:
+        return int(match[1]), int(match[2])
+    return error.editor_line, error.editor_column
+
+
+def _python() -> str:
+    return f"Python {sys.version_info.major}.{sys.version_info.minor}"
+
+
+@functools.lru_cache(maxsize=1)
+def _libcst_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("libcst")
+    except PackageNotFoundError:  # pragma: no cover - a vendored libcst
+        return "(unknown version)"
+
+
+def top_level_chunks(tree: ast.Module) -> list[Chunk]:
+    """The top-level statements' line ranges and bound names."""
     chunks: list[Chunk] = []
     for statement in tree.body:
         first, last = _line_range(statement)
@@ -110,10 +280,11 @@ def top_level_chunks(source: str) -> list[Chunk] | None:
                     max(last, previous.last_line),
                     previous.names | names,
                     previous.is_import or is_import,
+                    statements=(*previous.statements, statement),
                 )
             )
         else:
-            chunks.append(Chunk(first, last, names, is_import, statement))
+            chunks.append(Chunk(first, last, names, is_import, statement, (statement,)))
     return chunks
 
 

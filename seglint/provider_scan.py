@@ -11,7 +11,8 @@ How far this reads depends on the project root (``roots``):
   transitively, within the same bound). Nothing is walked, so a file checked in a home directory
   never makes seglint read the home directory.
 
-Only regular files are read. Each module's providers are remembered in the cache directory by path,
+Only regular files are read, and none larger than ``max_file_size`` (a generated module is not where
+a loss builder lives, and its thousands of names would only slow matching down). Each module's providers are remembered in the cache directory by path,
 modification time and size.
 """
 
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seglint.codetext import code_text
-from seglint.limits import DEFAULT_MAX_PROJECT_FILES
+from seglint.limits import DEFAULT_LIMITS, Limits
 from seglint.providers import Providers, providers_in
 from seglint.roots import ProjectRoot
 from seglint.sources import read_text
@@ -49,19 +50,20 @@ def project_providers(
     cache_dir: Path | None,
     *,
     checked: Iterable[tuple[Path, str | None]] = (),
-    limit: int = DEFAULT_MAX_PROJECT_FILES,
+    limits: Limits = DEFAULT_LIMITS,
     warn: Callable[[str], None] | None = None,
 ) -> Providers:
     """The loss providers of the project at ``root``.
 
     ``checked``: the files being checked below a root without a marker, as (path, text), the text
     ``None`` when it is to be read from the file (stdin has no file). ``warn`` hears when the scan
-    stopped at ``limit``.
+    stopped at ``limits.max_project_files``.
     """
     words = sorted(catalogue.loss_words())
+    limit, max_size = limits.max_project_files, limits.max_file_size
     found = Providers()
     if not root.has_marker:
-        closure = _ImportClosure(root.path, limit)
+        closure = _ImportClosure(root.path, limit, max_size)
         for _, text in closure.modules(checked):
             found = found.merged(providers_in(text, words))
         if closure.stopped and warn is not None:
@@ -81,7 +83,7 @@ def project_providers(
         stamp = [status.st_mtime_ns, status.st_size]
         entry = entries.get(key)
         if not (isinstance(entry, list) and len(entry) == 4 and entry[:2] == stamp):
-            text = read_text(path)
+            text = read_text(path, max_size=max_size)
             provided = providers_in(text, words) if text is not None else Providers()
             entry = [*stamp, sorted(provided.functions), sorted(provided.classes)]
         fresh[key] = entry
@@ -159,9 +161,10 @@ class _ImportClosure:
     """The checked files of a root without a marker and the modules they import, transitively: what
     Python would find for their imports in the root (or its ``src/``) or next to the importer."""
 
-    def __init__(self, root: Path, limit: int) -> None:
+    def __init__(self, root: Path, limit: int, max_size: int) -> None:
         self.root = root
         self.left = limit
+        self.max_size = max_size
         self.stopped = False
 
     def modules(self, checked: Iterable[tuple[Path, str | None]]) -> Iterator[tuple[Path, str]]:
@@ -177,8 +180,8 @@ class _ImportClosure:
                 self.stopped = True
                 return
             self.left -= 1
-            text = read_text(key) if text is None else text
-            if text is None:
+            text = read_text(key, max_size=self.max_size) if text is None else text
+            if text is None or len(text) > self.max_size:
                 continue
             yield key, text
             pending.extend((module, None) for module in self._imports(key, text) if module not in seen)

@@ -122,7 +122,7 @@ class _Linter:
                 self._catalogue,
                 self._cache_dir,
                 checked=checked,
-                limit=self._limits.max_project_files,
+                limits=self._limits,
                 warn=self._warn,
             )
         return self._root_providers[root.path]
@@ -147,9 +147,13 @@ class _Linter:
         if root not in self._projects:
             providers = self._providers(path)
             self._projects[root] = Project(
-                root, read=read_text, catalogue=self._catalogue, providers=providers
+                root, read=self._read_module, catalogue=self._catalogue, providers=providers
             )
         return self._projects[root]
+
+    def _read_module(self, path: Path) -> str | None:
+        """Another module of the project, read for its summaries; one too large to analyse is not."""
+        return read_text(path, max_size=self._limits.max_file_size)
 
     def prepare(self, job: Job) -> FileResult | Work:
         """Read, decode, prefilter and look up the cache: a final result, or the work left to do."""

@@ -99,15 +99,18 @@ def not_a_regular_file(path: str | Path, mode: int) -> OSError:
     return OSError(errno.EINVAL, f"it is {kind}, not a regular file")
 
 
-def read_file(path: str | Path) -> bytes:
+def read_file(path: str | Path, *, max_size: int | None = None) -> bytes:
     """The bytes of the regular file at ``path`` (a symbolic link is followed).
 
     Raises OSError for anything else without reading from it: a FIFO, socket or device is never
-    opened, and one swapped in after the check is opened without blocking and refused.
+    opened, and one swapped in after the check is opened without blocking and refused. So is a file
+    larger than ``max_size`` bytes, when given.
     """
-    mode = os.stat(path).st_mode
-    if not stat.S_ISREG(mode):
-        raise not_a_regular_file(path, mode)
+    status = os.stat(path)
+    if not stat.S_ISREG(status.st_mode):
+        raise not_a_regular_file(path, status.st_mode)
+    if max_size is not None and status.st_size > max_size:
+        raise OSError(errno.EFBIG, f"it is larger than {max_size:,} bytes")
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     with os.fdopen(descriptor, "rb") as stream:
         opened = os.fstat(stream.fileno()).st_mode
@@ -134,11 +137,12 @@ def read_source(path: str | Path) -> Source | FileError:
     return decode_source(data, str(path))
 
 
-def read_text(path: Path) -> str | None:
+def read_text(path: Path, *, max_size: int | None = None) -> str | None:
     """The decoded text of a module read for context (another module of the project), or ``None``
-    if it cannot be read or decoded: only the files being checked report such problems."""
+    if it cannot be read or decoded, or is larger than ``max_size``: only the files being checked
+    report such problems."""
     try:
-        data = read_file(path)
+        data = read_file(path, max_size=max_size)
     except OSError:
         return None
     source = decode_source(data, str(path))

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from seglint.analysis.catalogue import TORCH
+from seglint.cli import main
+from seglint.limits import Limits
 from seglint.provider_scan import imported_names, project_providers
 from seglint.roots import find_root
 from tests.test_cli import BAD, REPO, seglint, write
@@ -118,23 +120,24 @@ def marked(tmp_path: Path) -> Path:
     return write(tmp_path, files)
 
 
-def test_under_a_marker_the_walk_stops_at_max_project_files_with_one_warning(marked: Path) -> None:
+def test_under_a_marker_the_walk_stops_at_max_project_files_with_one_warning(
+    marked: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(marked)
     write(marked, {"pyproject.toml": "[tool.seglint]\nmax-project-files = 40\n"})
-    for jobs in ("1", "2"):
-        result = seglint("--no-cache", "--jobs", jobs, "b_train_early.py", "b_train_late.py", cwd=marked)
-        assert result.returncode == 1
-        assert [line.split(":")[0] for line in result.stdout.splitlines() if ": SEG" in line] == [
-            "b_train_early.py"
-        ]
-        assert result.stderr == (
+    for jobs in ("1", "2"):  # with two workers, the parent scans: still one warning
+        assert main(["--no-cache", "--jobs", jobs, "b_train_early.py", "b_train_late.py"]) == 1
+        out, err = capsys.readouterr()
+        assert [line.split(":")[0] for line in out.splitlines() if ": SEG" in line] == ["b_train_early.py"]
+        assert err == (
             f"seglint: warning: the scan of {marked.resolve()} for loss providers stopped after 40 files "
             "and directories (max-project-files); files that use a loss built elsewhere in the project "
             "may be missed\n"
         )
     write(marked, {"pyproject.toml": "[tool.seglint]\n"})  # the default bound is far above
-    result = seglint("--no-cache", "b_train_early.py", "b_train_late.py", cwd=marked)
-    assert (result.returncode, result.stderr) == (1, "")
-    assert len([line for line in result.stdout.splitlines() if ": SEG" in line]) == 2
+    assert main(["--no-cache", "b_train_early.py", "b_train_late.py"]) == 1
+    out, err = capsys.readouterr()
+    assert err == "" and len([line for line in out.splitlines() if ": SEG" in line]) == 2
 
 
 def test_the_bounded_walk_reads_nothing_past_the_bound(marked: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -143,11 +146,15 @@ def test_the_bounded_walk_reads_nothing_past_the_bound(marked: Path, monkeypatch
     import seglint.provider_scan
 
     original = seglint.provider_scan.read_text
-    monkeypatch.setattr(
-        seglint.provider_scan, "read_text", lambda path: read.append(path.name) or original(path)
-    )
+
+    def recorded(path: Path, **size: int) -> str | None:
+        read.append(path.name)
+        return original(path, **size)
+
+    monkeypatch.setattr(seglint.provider_scan, "read_text", recorded)
     warnings: list[str] = []
-    providers = project_providers(find_root(marked), TORCH, None, limit=40, warn=warnings.append)
+    limits = Limits(max_project_files=40)
+    providers = project_providers(find_root(marked), TORCH, None, limits=limits, warn=warnings.append)
     assert providers.functions == {"build_early"}
     assert len(warnings) == 1
     # 6 entries at the top (3 files and 2 directories read or entered, the marker), then 34 of m/.
