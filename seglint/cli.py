@@ -317,6 +317,7 @@ def _check_file(
     """Fix (or, with --diff, show the fixes for) one file."""
     from seglint.diagnostics import FileError, FileResult
     from seglint.fixer import fix_source, unified_diff, write_source
+    from seglint.roots import find_root
     from seglint.sources import read_source
 
     source = read_source(path)
@@ -331,7 +332,8 @@ def _check_file(
             run.diffs.append(unified_diff(source.text, outcome.source, path))
         else:
             try:
-                write_source(path, outcome.source, source.encoding)
+                root = find_root(Path(os.path.abspath(path)).parent).path  # where the link is, not its target
+                write_source(path, outcome.source, source.encoding, inside=root, original=source.text)
             except (OSError, UnicodeEncodeError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 return FileResult(path, error=FileError(path, 0, 0, f"could not write the fix: {reason}"))

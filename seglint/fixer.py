@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
 import itertools
 import os
 import re
@@ -20,9 +21,10 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from seglint.diagnostics import Applicability, Diagnostic, Edit, FileResult, Fix, is_applicable
-from seglint.sources import encode_source
+from seglint.sources import Source, encode_source, read_source
 
 MAX_PASSES = 10
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -100,14 +102,11 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
 
 
 def libcst_parses(text: str) -> bool:
-    """Whether libcst can parse ``text`` (imported here, so only fixing pays for it)."""
-    import libcst
+    """Whether ``text`` would be analysed: Python and libcst parse it (imported here, so only fixing
+    pays for libcst)."""
+    from seglint.parse import parses
 
-    try:
-        libcst.parse_module(text)
-    except (libcst.ParserSyntaxError, RecursionError):
-        return False
-    return True
+    return parses(text)
 
 
 def apply_fixes(
@@ -184,17 +183,38 @@ def unified_diff(before: str, after: str, path: str) -> str:
     return "".join(out)
 
 
-def write_source(path: str, text: str, encoding: str) -> None:
+def write_source(
+    path: str, text: str, encoding: str, *, inside: Path | None = None, original: str | None = None
+) -> None:
     """Replace the file at ``path`` with ``text`` encoded as ``encoding``, atomically.
 
     The new content goes to a temporary file in the same directory, gets the original file's
-    permission bits, and then replaces the original with :func:`os.replace`; a failure leaves the
-    original untouched and no temporary file behind. A symlink is followed: its target is rewritten.
-    Raises OSError, or UnicodeEncodeError when the text cannot be expressed in ``encoding``.
+    permission bits (and owner, where allowed), and then replaces the original with
+    :func:`os.replace`: a run killed at any moment leaves the old file or the new one, never a mix (at
+    worst a hidden ``.NAME.*.seglint-tmp`` file next to it). A failure leaves the original untouched
+    and no temporary file behind.
+
+    A symbolic link is followed only to a file below ``inside`` (the project's root): its target is
+    rewritten. A file this process may not write (read-only) is refused, as an in-place write would
+    be, though replacing it would succeed. ``original``: the text the fix was made from; if the file
+    no longer holds it, it changed meanwhile and is left alone. Raises OSError, or UnicodeEncodeError
+    when the text cannot be expressed in ``encoding``.
     """
     data = encode_source(text, encoding)
     target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
+    if inside is not None and os.path.islink(path) and not Path(target).is_relative_to(inside.resolve()):
+        raise OSError(
+            errno.EPERM,
+            f"it is a symbolic link to {target}, outside the project ({inside}); fix that file itself",
+        )
+    status = os.stat(target)
+    if not stat.S_ISREG(status.st_mode):
+        raise OSError(errno.EINVAL, "it is not a regular file")
+    os.close(os.open(target, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0)))  # PermissionError if read-only
+    if original is not None:
+        current = read_source(target)
+        if not isinstance(current, Source) or current.text != original:
+            raise OSError(errno.EAGAIN, "the file changed while it was being fixed; run seglint again")
     directory, name = os.path.split(target)
     fd, temporary = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".seglint-tmp")
     try:
@@ -202,7 +222,10 @@ def write_source(path: str, text: str, encoding: str) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
+        os.chmod(temporary, stat.S_IMODE(status.st_mode))
+        if (status.st_uid, status.st_gid) != (os.geteuid(), os.getegid()):
+            with contextlib.suppress(OSError):  # only root may give a file away
+                os.chown(temporary, status.st_uid, status.st_gid)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
