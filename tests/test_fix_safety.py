@@ -13,6 +13,9 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
+from seglint.fixer import write_source
 from tests.test_cli import BAD, REDUNDANT, REDUNDANT_FIXED, REPO, seglint, write
 from tests.unprivileged import hand_over, run_unprivileged, shared_tree
 
@@ -175,3 +178,21 @@ def test_seglint_fix_killed_while_it_writes_leaves_the_old_or_the_new_file(tmp_p
         child.wait(timeout=60)
     assert target.read_text() in (old, REDUNDANT_FIXED * 100)
     shutil.rmtree(tmp_path)
+
+
+def test_a_file_changed_since_it_was_read_is_left_alone(tmp_path: Path) -> None:
+    target = tmp_path / "m.py"
+    target.write_text("edited meanwhile\n")
+    with pytest.raises(OSError, match="the file changed while it was being fixed; run seglint again"):
+        write_source(str(target), REDUNDANT_FIXED, "utf-8", original=REDUNDANT)
+    assert target.read_text() == "edited meanwhile\n"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can fix a file another user owns")
+def test_a_fixed_file_keeps_its_owner(tmp_path: Path) -> None:
+    target = tmp_path / "m.py"
+    target.write_text(REDUNDANT)
+    os.chown(target, 65534, 65534)
+    write_source(str(target), REDUNDANT_FIXED, "utf-8", original=REDUNDANT)
+    assert (target.read_text(), target.stat().st_uid, target.stat().st_gid) == (REDUNDANT_FIXED, 65534, 65534)
