@@ -67,8 +67,7 @@ class _Collector:
 
     def error(self, path: Path, error: OSError) -> None:
         shown = self.shown(path)
-        failure = read_error(path, error)
-        self.errors[shown] = FileError(shown, 0, 0, failure.reason)
+        self.errors[shown] = read_error(path, error, shown=shown)
 
     def named(self, path: Path) -> None:
         try:

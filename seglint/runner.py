@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CatalogueSpec", "Job", "lint_files", "project_providers", "read_text", "text_linter"]
 
-# A pool costs a process start, an import of libcst and a scan for loss providers per worker (about
-# 1 s on a large tree); most files of a tree are dropped by the prefilter. Measured on 2 cores: a pool
+# A pool costs a process start and an import of libcst per worker (the parent scans for loss providers,
+# once); most files of a tree are dropped by the prefilter. Measured on 2 cores: a pool
 # pays on transformers (2,935 files) and not on MONAI (440 files).
 MIN_FILES_FOR_POOL = 1000
 
@@ -248,7 +248,7 @@ def lint_files(
     with ProcessPoolExecutor(
         max_workers=count,
         initializer=_init_worker,
-        initargs=(spec, cache_dir, partial, limits, paths, providers),
+        initargs=(spec, cache_dir, partial, limits, providers),
     ) as pool:
         return list(pool.map(_lint_job, jobs, chunksize=chunksize))
 
@@ -299,11 +299,10 @@ def _init_worker(
     cache_dir: Path | None,
     partial: bool | None,
     limits: Limits,
-    checked: Sequence[str],
     providers: Mapping[Path, Providers],
 ) -> None:
     global _worker
-    _worker = _Linter(spec, cache_dir, partial, limits=limits, checked=checked, providers=providers)
+    _worker = _Linter(spec, cache_dir, partial, limits=limits, providers=providers)
 
 
 def _lint_job(job: Job) -> FileResult:

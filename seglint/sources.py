@@ -119,13 +119,13 @@ def read_file(path: str | Path, *, max_size: int | None = None) -> bytes:
         return stream.read()
 
 
-def read_error(path: str | Path, error: OSError) -> FileError:
-    """The FileError for a file that could not be read."""
+def read_error(path: str | Path, error: OSError, *, shown: str | None = None) -> FileError:
+    """The FileError for a file that could not be read (``shown``: its name in output)."""
     reason = error.strerror or str(error)
     if error.errno == errno.ENOENT and os.path.islink(path):
         with contextlib.suppress(OSError):
             reason = f"{reason} (a broken symbolic link to {os.readlink(path)})"
-    return FileError(str(path), 0, 0, f"could not read: {reason}")
+    return FileError(shown or str(path), 0, 0, f"could not read: {reason}")
 
 
 def read_source(path: str | Path) -> Source | FileError:

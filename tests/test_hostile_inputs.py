@@ -18,6 +18,7 @@ import pytest
 
 from seglint.cli import main
 from tests.test_cli import BAD, seglint, write
+from tests.test_positions import python_says
 from tests.unprivileged import hand_over, run_unprivileged, shared_tree
 
 LOSS = "import torch\nimport torch.nn.functional as F\n"
@@ -50,15 +51,6 @@ def assert_reported(result: subprocess.CompletedProcess[str], line: str) -> None
     assert lines_of(result, path) == [line], result.stdout
     assert result.returncode == 2
     assert any(entry.startswith(OTHER_FINDING) for entry in result.stdout.splitlines()), result.stdout
-
-
-def python_says(source: str) -> tuple[int, int, str]:
-    """Where and why the running interpreter rejects ``source``."""
-    try:
-        compile(source, "m.py", "exec")
-    except SyntaxError as error:
-        return error.lineno or 0, error.offset or 0, error.msg
-    raise AssertionError("compiles")
 
 
 def test_nul_bytes(check: Check) -> None:
@@ -167,10 +159,7 @@ def test_configuration_that_is_invalid_stops_the_run(tmp_path: Path) -> None:
         "seglint: error: pyproject.toml: [tool.seglint] max-file-size: expected a positive integer, "
         "got '1 MB' (a string); valid: e.g. 4194304 (bytes)\n"
     )
-    write(tmp_path, {"pyproject.toml": "[tool.seglint\n"})
-    result = seglint(cwd=tmp_path)
-    assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr.startswith("seglint: error: pyproject.toml: invalid TOML: ")
+    # Not TOML at all: tests/test_cli.py::test_config_errors_exit_2_naming_file_key_value_and_choices.
 
 
 def test_an_invalid_pyproject_that_does_not_govern_the_run_does_not_stop_it(check: Check) -> None:
