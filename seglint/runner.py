@@ -278,7 +278,7 @@ def _size_error(text: str, path: str, limit: int) -> FileError | None:
         path,
         0,
         0,
-        f"not analysed: the file is {size / 2**20:.1f} MiB, larger than max-file-size ({limit:,} bytes); "
+        f"not analysed: the file is {size:,} bytes, larger than max-file-size ({limit:,} bytes); "
         "exclude it, or raise max-file-size in [tool.seglint]",
     )
 

@@ -109,8 +109,8 @@ def test_a_20_megabyte_generated_file(check: Check) -> None:
     result = check({"generated.py": generated, "table.py": table})
     assert_reported(
         result,
-        f"generated.py: error: not analysed: the file is {len(generated) / 2**20:.1f} MiB, larger than "
-        "max-file-size (1,048,576 bytes); exclude it, or raise max-file-size in [tool.seglint]",
+        f"generated.py: error: not analysed: the file is {len(generated):,} bytes, larger than "
+        "max-file-size (2,097,152 bytes); exclude it, or raise max-file-size in [tool.seglint]",
     )
     assert lines_of(result, "table.py") == []  # as large, but it names no loss: nothing to analyse
 
@@ -120,7 +120,8 @@ def test_max_file_size_is_configurable(check: Check) -> None:
     result = check({"pyproject.toml": "[tool.seglint]\nmax-file-size = 1000\n", "padded.py": source})
     assert_reported(
         result,
-        "padded.py: error: not analysed: the file is 0.0 MiB, larger than max-file-size (1,000 bytes); "
+        f"padded.py: error: not analysed: the file is {len(source):,} bytes, larger than max-file-size "
+        "(1,000 bytes); "
         "exclude it, or raise max-file-size in [tool.seglint]",
     )
 
