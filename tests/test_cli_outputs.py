@@ -425,7 +425,7 @@ def test_a_fix_that_cannot_be_written_is_that_files_error(
 ) -> None:
     import seglint.fixer
 
-    def refuse(path: str, text: str, encoding: str) -> None:
+    def refuse(path: str, text: str, encoding: str, **options: object) -> None:
         raise OSError(30, "Read-only file system")
 
     monkeypatch.setattr(seglint.fixer, "write_source", refuse)
