@@ -209,7 +209,7 @@ def test_a_worker_process_lints_like_the_main_process(tree: Path) -> None:
     (tree / "bad.py").write_text(BAD)
     job = Job(str(tree / "bad.py"), ALL_CODES)
     providers = runner._Linter(CatalogueSpec(), None, None, checked=[job.path]).providers_of([job.path])
-    runner._init_worker(CatalogueSpec(), tree / "cache", None, DEFAULT_LIMITS, [job.path], providers)
+    runner._init_worker(CatalogueSpec(), tree / "cache", None, DEFAULT_LIMITS, providers)
     try:
         assert runner._lint_job(job) == lint(tree / "bad.py")[0]
         assert runner._lint_job(job).from_cache
