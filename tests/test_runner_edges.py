@@ -254,7 +254,7 @@ def test_a_file_over_max_file_size_that_names_a_loss_is_reported_not_analysed(tr
     )
     size = len(big.read_bytes())
     assert big_result.error is not None and big_result.error.reason == (
-        f"not analysed: the file is {size / 2**20:.1f} MiB, larger than max-file-size ({limit:,} bytes); "
+        f"not analysed: the file is {size:,} bytes, larger than max-file-size ({limit:,} bytes); "
         "exclude it, or raise max-file-size in [tool.seglint]"
     )
     assert (big_result.error.line, big_result.error.column) == (0, 0)
