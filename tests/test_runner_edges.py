@@ -270,3 +270,55 @@ def test_files_checked_together_in_a_root_without_a_marker(tmp_path: Path) -> No
     assert not find_root(tmp_path / "step.py").has_marker
     builders, step = lint(tmp_path / "builders.py", tmp_path / "step.py")
     assert builders.diagnostics == () and codes(step) == ["SEG001"]
+
+
+def test_errors_keep_the_path_of_their_file(tree: Path) -> None:
+    (tree / "latin.py").write_bytes(b'x = "\xff"\nimport torch.nn.functional as F\n')
+    missing, latin = lint(tree / "missing.py", tree / "latin.py")
+    assert missing.path == str(tree / "missing.py")
+    assert latin.path == latin.error.path == str(tree / "latin.py")  # type: ignore[union-attr]
+
+
+def test_log_probability_losses_reach_the_analysis(tree: Path) -> None:
+    path = tree / "train.py"
+    path.write_text(
+        "import torch\nfrom mylosses import nll2d\n\n\ndef step(x, y):\n    return nll2d(torch.softmax(x, 1), y)\n"
+    )
+    jobs = [Job(str(path), ALL_CODES)]
+    (found,) = lint_files(
+        jobs, CatalogueSpec(log_probability_losses=("mylosses.nll2d",)), cache_dir=None, workers=1
+    )
+    assert codes(found) == ["SEG003"]
+
+
+def test_the_provider_index_of_a_run_goes_to_its_cache_directory(tree: Path) -> None:
+    (tree / "builders.py").write_text(BUILDER)
+    (tree / "step.py").write_text(USER)
+    lint(tree / "step.py", cache=tree / "cache")
+    assert (
+        str(tree / "builders.py") in json.loads((tree / "cache" / "providers-v1.json").read_text())["files"]
+    )
+
+
+def test_a_provider_scan_past_max_project_files_warns_once(tree: Path) -> None:
+    from seglint.limits import Limits
+
+    (tree / "step.py").write_text(USER)
+    for index in range(6):
+        (tree / f"m{index}.py").write_text("x = 1\n")
+    (tree / "zz_builders.py").write_text(BUILDER.replace("build_loss", "late_loss"))
+    warnings: list[str] = []
+    jobs = [Job(str(tree / "step.py"), ALL_CODES), Job(str(tree / "m0.py"), ALL_CODES)]
+    lint_files(
+        jobs,
+        CatalogueSpec(),
+        cache_dir=None,
+        workers=1,
+        limits=Limits(max_project_files=3),
+        warn=warnings.append,
+    )
+    assert len(warnings) == 1 and "stopped after 3 files and directories (max-project-files)" in warnings[0]
+    assert str(find_root(tree).path) in warnings[0]
+    warnings.clear()
+    lint_files(jobs, CatalogueSpec(), cache_dir=None, workers=1, warn=warnings.append)
+    assert warnings == []
