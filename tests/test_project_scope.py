@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,7 +68,7 @@ def test_one_file_next_to_a_directory_holding_a_fifo_returns_at_once(tmp_path: P
 
 
 @pytest.fixture
-def crowded(tmp_path: Path) -> Path:
+def crowded(tmp_path: Path) -> Iterator[Path]:
     """A directory without a marker: a training script, the module it imports (and that one's import),
     and 50,000 unrelated modules that each define a loss provider."""
     write(tmp_path, {"train.py": TRAIN, "losses.py": LOSSES, "common.py": "WEIGHT = 1\n"})
@@ -74,7 +76,8 @@ def crowded(tmp_path: Path) -> Path:
     unrelated.write_text(PROVIDER.format(name="other"))
     for index in range(50_000):
         os.link(unrelated, tmp_path / f"m{index:05d}.py")  # hard links: fast to make and to remove
-    return tmp_path
+    yield tmp_path
+    shutil.rmtree(tmp_path)  # now, rather than in a later session's clean-up of old temporary trees
 
 
 def test_one_file_in_a_directory_of_50000_files_reads_only_it_and_what_it_imports(crowded: Path) -> None:
