@@ -21,7 +21,7 @@ from seglint.errors import SeglintError, UsageError
 from seglint.output import FORMATS
 
 if TYPE_CHECKING:
-    from seglint.config import RuleSelection, Settings
+    from seglint.config import Configurations, RuleSelection, Settings
     from seglint.diagnostics import FileResult
     from seglint.runner import CatalogueSpec
 
@@ -95,7 +95,8 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config",
         metavar="PATH",
-        help="read [tool.seglint] from this TOML file instead of the nearest pyproject.toml",
+        help="use this configuration file for every file (default: each file's closest .seglint.toml, "
+        "seglint.toml or pyproject.toml with [tool.seglint])",
     )
     parser.add_argument(
         "--fix", action="store_true", help="apply safe fixes (and unsafe ones with --unsafe-fixes)"
@@ -229,12 +230,14 @@ def _check(argv: list[str]) -> int:
         _write(sys.stdout, f"seglint {__version__}\n")
         return 0
 
-    from seglint.config import RuleSelection, load_settings, validate_selectors
+    from seglint.config import Configurations, RuleSelection, validate_selectors
     from seglint.rules import ALL_RULES
 
     codes = tuple(rule.code for rule in ALL_RULES)
     cwd = Path.cwd()
-    settings = load_settings(cwd=cwd, codes=codes, config=Path(options.config) if options.config else None)
+    configurations = Configurations(
+        cwd=cwd, codes=codes, config=Path(options.config) if options.config else None
+    )
     select = _flatten(options.select)
     cli = RuleSelection(
         select=None if select is None else validate_selectors("--select", select, codes),
@@ -247,34 +250,54 @@ def _check(argv: list[str]) -> int:
     if options.stdin_filename is not None and not stdin:
         raise UsageError("--stdin-filename needs '-' (stdin) as the only path")
     if stdin:
-        return _check_stdin(options, settings, cli, codes, cwd)
+        return _check_stdin(options, configurations, cli, codes, cwd)
 
     from seglint.diagnostics import FileResult
     from seglint.discovery import discover
-    from seglint.runner import Job, lint_files
 
-    found = discover(options.paths, settings, cwd=cwd, force_exclude=options.force_exclude)
+    found = discover(options.paths, configurations, cwd=cwd, force_exclude=options.force_exclude)
     for warning in found.warnings:
         _warn(warning)
     run = _Run(results=[FileResult(error.path, error=error) for error in found.errors])
-    spec = _catalogue_spec(settings)
+    groups = _by_settings(found.files, configurations, cwd)
     if options.fix or options.diff:
         from seglint.runner import text_linter
 
-        lint = text_linter(spec, limits=settings.limits, checked=found.files, warn=_warn)
-        for path in found.files:
-            run.results.append(_check_file(path, options, settings, cli, codes, cwd, run, lint))
+        for shared, members in groups:
+            spec = _catalogue_spec(shared)
+            lint = text_linter(spec, limits=shared.limits, checked=found.files, warn=_warn)
+            for path, settings in members:
+                run.results.append(_check_file(path, options, settings, cli, codes, cwd, run, lint))
         return _report(run, options, ALL_RULES)
-    jobs = [Job(path, _enabled(path, settings, cli, codes, cwd)) for path in found.files]
-    run.results += lint_files(
-        jobs,
-        spec,
-        cache_dir=_cache_dir(options, settings, cwd),
-        workers=options.jobs,
-        limits=settings.limits,
-        warn=_warn,
-    )
+
+    from seglint.runner import Job, lint_files
+
+    for shared, members in groups:
+        jobs = [Job(path, _enabled(path, settings, cli, codes, cwd)) for path, settings in members]
+        run.results += lint_files(
+            jobs,
+            _catalogue_spec(shared),
+            cache_dir=_cache_dir(options, configurations.run, cwd),
+            workers=options.jobs,
+            limits=shared.limits,
+            warn=_warn,
+        )
     return _report(run, options, ALL_RULES)
+
+
+def _by_settings(
+    files: Sequence[str], configurations: Configurations, cwd: Path
+) -> list[tuple[Settings, list[tuple[str, Settings]]]]:
+    """The files, each with its own settings (for rule selection), grouped by what the runner needs
+    the same for all of them: the catalogue and the limits. Usually one group."""
+    groups: dict[tuple[object, ...], tuple[Settings, list[tuple[str, Settings]]]] = {}
+    for path in files:
+        settings = configurations.for_path(Path(os.path.abspath(cwd / path)))
+        if isinstance(settings, SeglintError):  # pragma: no cover - discovery held those files back
+            raise settings
+        key = (_catalogue_spec(settings), settings.limits)
+        groups.setdefault(key, (settings, []))[1].append((path, settings))
+    return list(groups.values())
 
 
 def _catalogue_spec(settings: Settings) -> CatalogueSpec:
@@ -299,6 +322,7 @@ def _cache_dir(options: argparse.Namespace, settings: Settings, cwd: Path) -> Pa
 def _enabled(
     path: str, settings: Settings, cli: RuleSelection, codes: tuple[str, ...], cwd: Path
 ) -> frozenset[str]:
+    """The rules for ``path``, under the settings that govern it."""
     from seglint.config import enabled_codes
 
     return enabled_codes(settings, Path(os.path.abspath(cwd / path)), codes=codes, cli=cli)
@@ -342,7 +366,11 @@ def _check_file(
 
 
 def _check_stdin(
-    options: argparse.Namespace, settings: Settings, cli: RuleSelection, codes: tuple[str, ...], cwd: Path
+    options: argparse.Namespace,
+    configurations: Configurations,
+    cli: RuleSelection,
+    codes: tuple[str, ...],
+    cwd: Path,
 ) -> int:
     from seglint.diagnostics import FileError, FileResult
     from seglint.discovery import is_excluded
@@ -351,11 +379,14 @@ def _check_stdin(
 
     data = sys.stdin.buffer.read()
     path = options.stdin_filename or "-"
+    named = Path(os.path.abspath(cwd / path))
+    governing = configurations.for_path(named) if options.stdin_filename else configurations.run
+    if isinstance(governing, SeglintError):
+        raise governing  # the configuration of the one file there is
+    settings = governing
     fixing = options.fix and not options.diff
     excluded = (
-        options.stdin_filename is not None
-        and options.force_exclude
-        and is_excluded(Path(os.path.abspath(cwd / path)), settings)
+        options.stdin_filename is not None and options.force_exclude and is_excluded(named, configurations)
     )
     source = decode_source(data, path)
     if excluded or isinstance(source, FileError):

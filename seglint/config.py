@@ -29,6 +29,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 CONFIG_FILENAME = "pyproject.toml"
+#: The configuration files one directory may hold, in the order the first present one wins. The two
+#: seglint files take the keys at top level; ``pyproject.toml`` counts only with a ``[tool.seglint]``.
+CONFIG_FILENAMES: tuple[str, ...] = (".seglint.toml", "seglint.toml", CONFIG_FILENAME)
 
 #: Directories and files never linted unless named on the command line (ruff's list, plus ours).
 DEFAULT_EXCLUDE: tuple[str, ...] = (
@@ -65,7 +68,10 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _CATALOGUE_KEYS = ("libraries", "logits-losses", "log-probability-losses", "probability-functions")
 _LIMIT_KEYS = ("max-file-size", "max-project-files")
-VALID_KEYS: tuple[str, ...] = tuple(sorted((*_LIST_KEYS, *_CATALOGUE_KEYS, *_LIMIT_KEYS, "per-file-ignores")))
+_BOOLEAN_KEYS = ("respect-gitignore",)
+VALID_KEYS: tuple[str, ...] = tuple(
+    sorted((*_LIST_KEYS, *_CATALOGUE_KEYS, *_LIMIT_KEYS, *_BOOLEAN_KEYS, "per-file-ignores"))
+)
 _QUALIFIED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 _MIN_PREFIX = 3  # "SEG": a selector must at least name the linter
 
@@ -98,6 +104,7 @@ class Settings:
     probability_functions: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     max_project_files: int = DEFAULT_MAX_PROJECT_FILES
+    respect_gitignore: bool = True
 
     @property
     def exclude_globs(self) -> tuple[Glob, ...]:
@@ -135,14 +142,19 @@ def _describe(value: Any) -> str:
 
 
 class _Validator:
-    def __init__(self, file: str, codes: Sequence[str]) -> None:
+    def __init__(self, file: str, codes: Sequence[str], table: str) -> None:
         self.file = file
+        self.table = table
         self.codes = tuple(codes)
         self.selectors = frozenset(valid_selectors(codes))
 
+    def where(self, key: str) -> str:
+        """``pyproject.toml: [tool.seglint] select``, or ``.seglint.toml: select``."""
+        named = " ".join(part for part in (self.table, key) if part)
+        return f"{self.file}: {named}" if named else self.file
+
     def error(self, key: str, message: str) -> ConfigError:
-        where = f"{self.file}: [tool.seglint]" + (f" {key}" if key else "")
-        return ConfigError(f"{where}: {message}")
+        return ConfigError(f"{self.where(key)}: {message}")
 
     def strings(self, key: str, value: Any, choices: str) -> tuple[str, ...]:
         if not isinstance(value, list):
@@ -158,9 +170,7 @@ class _Validator:
         items = self.strings(key, value, 'rule codes or prefixes, e.g. ["SEG001"]')
         for item in items:
             if item not in self.selectors:
-                raise ConfigError(
-                    unknown_selector_message(f"{self.file}: [tool.seglint] {key}", item, self.codes)
-                )
+                raise ConfigError(unknown_selector_message(self.where(key), item, self.codes))
         return items
 
     def libraries(self, key: str, value: Any) -> tuple[str, ...]:
@@ -186,6 +196,11 @@ class _Validator:
             )
         return value
 
+    def boolean(self, key: str, value: Any) -> bool:
+        if type(value) is not bool:
+            raise self.error(key, f"expected a boolean, got {_describe(value)}; valid: true, false")
+        return value
+
     def patterns(self, key: str, value: Any) -> tuple[str, ...]:
         items = self.strings(key, value, 'glob patterns, e.g. ["tests/fixtures/*"]')
         for item in items:
@@ -194,9 +209,12 @@ class _Validator:
         return items
 
 
-def parse_table(table: Any, *, file: str, root: Path, codes: Sequence[str]) -> Settings:
-    """Validate a ``[tool.seglint]`` table (already parsed from TOML) into :class:`Settings`."""
-    check = _Validator(file, codes)
+def parse_table(
+    table: Any, *, file: str, root: Path, codes: Sequence[str], name: str = "[tool.seglint]"
+) -> Settings:
+    """Validate a ``[tool.seglint]`` table (already parsed from TOML) into :class:`Settings`; ``name``
+    is how messages name the table (``""`` for a seglint file, whose keys are at top level)."""
+    check = _Validator(file, codes, name)
     if not isinstance(table, dict):
         raise check.error(
             "", f"expected a table, got {_describe(table)}; valid: a table with keys {', '.join(VALID_KEYS)}"
@@ -244,6 +262,7 @@ def parse_table(table: Any, *, file: str, root: Path, codes: Sequence[str]) -> S
         max_project_files=check.positive_integer(
             "max-project-files", table.get("max-project-files", DEFAULT_MAX_PROJECT_FILES), "50000"
         ),
+        respect_gitignore=check.boolean("respect-gitignore", table.get("respect-gitignore", True)),
     )
 
 
@@ -284,31 +303,144 @@ def _seglint_table(document: dict[str, Any]) -> Any:
     return None
 
 
-def find_config(start: Path, cwd: Path | None = None) -> Path | None:
-    """The nearest ``pyproject.toml`` at or above ``start`` that has a ``[tool.seglint]`` table."""
-    cwd = cwd or start
-    for directory in (start, *start.parents):
-        candidate = directory / CONFIG_FILENAME
-        if candidate.is_file() and _seglint_table(_read_toml(candidate, cwd)) is not None:
+def _names_seglint(path: Path) -> bool:
+    """Whether a ``pyproject.toml`` could hold a ``[tool.seglint]`` table: one that never says
+    "seglint" is not read as TOML, so another project's broken ``pyproject.toml`` is not our error."""
+    try:
+        return b"seglint" in path.read_bytes()
+    except OSError:
+        return True  # let the read report it
+
+
+def config_file_in(directory: Path) -> Path | None:
+    """The configuration file of ``directory`` itself, without reading any TOML: ``.seglint.toml``,
+    else ``seglint.toml``, else a ``pyproject.toml`` that mentions seglint (its table is checked when
+    it is loaded; see :func:`read_config`)."""
+    for name in CONFIG_FILENAMES:
+        candidate = directory / name
+        if candidate.is_file() and (name != CONFIG_FILENAME or _names_seglint(candidate)):
             return candidate
     return None
 
 
+def read_config(path: Path, *, cwd: Path, codes: Sequence[str], required: bool = False) -> Settings | None:
+    """The settings of one configuration file; ``None`` for a ``pyproject.toml`` without a
+    ``[tool.seglint]`` table, which configures nothing (an error when ``required``, as for
+    ``--config``). ``.seglint.toml`` and ``seglint.toml`` take the keys at top level; a file of another
+    name (``--config ci/lint.toml``) is read as ``pyproject.toml`` is when it has a ``[tool]`` table,
+    else as a seglint file."""
+    shown = _display(path, cwd)
+    document = _read_toml(path, cwd)
+    pyproject_style = path.name == CONFIG_FILENAME or (
+        path.name not in CONFIG_FILENAMES and "tool" in document
+    )
+    if pyproject_style:
+        table, name = _seglint_table(document), "[tool.seglint]"
+        if table is None:
+            if required:
+                raise ConfigError(
+                    f"{shown}: has no [tool.seglint] table, so it configures nothing; add one, or name a "
+                    ".seglint.toml or seglint.toml file (keys at top level)"
+                )
+            return None
+    else:
+        table, name = document, ""
+    settings = parse_table(table, file=shown, root=path.parent, codes=codes, name=name)
+    return replace(settings, config_file=path)
+
+
+def find_config(start: Path, cwd: Path | None = None) -> Path | None:
+    """The nearest configuration file at or above ``start`` (see :func:`config_file_in`) that
+    configures seglint: a ``pyproject.toml`` counts only with a ``[tool.seglint]`` table."""
+    cwd = cwd or start
+    for directory in (start, *start.parents):
+        candidate = config_file_in(directory)
+        if candidate is None:
+            continue
+        if candidate.name != CONFIG_FILENAME or _seglint_table(_read_toml(candidate, cwd)) is not None:
+            return candidate
+    return None
+
+
+class Configurations:
+    """Which settings govern each file, as in ruff: the closest configuration file at or above the
+    file's directory, or, with ``--config``, that one file for everything.
+
+    The configuration that governs ``cwd`` is :attr:`run` (for the cache, stdin and the defaults); it
+    must be valid, or the run stops. Any other invalid configuration is that directory's
+    :class:`ConfigError`, returned by :meth:`for_directory`, so the files below it are reported as not
+    checked and the others are checked. Without any configuration file the defaults apply, with
+    patterns relative to ``cwd``.
+    """
+
+    def __init__(self, *, cwd: Path, codes: Sequence[str], config: Path | None = None) -> None:
+        self.cwd = Path(os.path.abspath(cwd))
+        self.codes = tuple(codes)
+        self._fixed: Settings | None = None
+        self._by_directory: dict[Path, Settings | ConfigError] = {}
+        self._by_file: dict[Path, Settings | ConfigError] = {}
+        if config is not None:
+            path = Path(os.path.abspath(self.cwd / config))
+            self._fixed = read_config(path, cwd=self.cwd, codes=self.codes, required=True)
+        governing = self.for_directory(self.cwd)
+        if isinstance(governing, ConfigError):
+            raise governing
+        self.run: Settings = governing
+
+    @classmethod
+    def fixed(cls, settings: Settings) -> Configurations:
+        """One ``settings`` for every file (what ``--config`` does; tests)."""
+        instance = cls.__new__(cls)
+        instance.cwd = settings.root
+        instance.codes = ()
+        instance._fixed = settings
+        instance._by_directory = {}
+        instance._by_file = {}
+        instance.run = settings
+        return instance
+
+    def for_directory(self, directory: Path) -> Settings | ConfigError:
+        """The settings for the entries of ``directory`` (absolute)."""
+        if self._fixed is not None:
+            return self._fixed
+        if directory in self._by_directory:
+            return self._by_directory[directory]
+        candidate = config_file_in(directory)
+        found: Settings | ConfigError | None = None
+        if candidate is not None:
+            found = self._load(candidate)
+        if found is None:
+            parent = directory.parent
+            found = self.for_directory(parent) if parent != directory else Settings(root=self.cwd)
+        self._by_directory[directory] = found
+        return found
+
+    def for_path(self, path: Path) -> Settings | ConfigError:
+        """The settings for the file ``path`` (absolute): those of its directory."""
+        return self.for_directory(path.parent)
+
+    def _load(self, path: Path) -> Settings | ConfigError | None:
+        if path not in self._by_file:
+            try:
+                loaded: Settings | ConfigError | None = read_config(path, cwd=self.cwd, codes=self.codes)
+            except ConfigError as error:
+                error.file, error.shown = path, _display(path, self.cwd)
+                loaded = error
+            if loaded is not None:
+                self._by_file[path] = loaded
+            else:
+                return None
+        return self._by_file[path]
+
+
 def load_settings(*, cwd: Path, codes: Sequence[str], config: Path | None = None) -> Settings:
-    """Settings for a run started in ``cwd``: from ``config`` if given, else the nearest config file.
+    """The settings that govern ``cwd``: from ``config`` if given, else the nearest configuration file
+    at or above it. Raises ConfigError for an invalid one.
 
     Without a configuration file every rule is selected, the default excludes apply and patterns are
     relative to ``cwd``.
     """
-    cwd = Path(os.path.abspath(cwd))
-    path = Path(os.path.abspath(cwd / config)) if config is not None else find_config(cwd)
-    if path is None:
-        return Settings(root=cwd)
-    table = _seglint_table(_read_toml(path, cwd))
-    if table is None:
-        return Settings(root=path.parent, config_file=path)
-    settings = parse_table(table, file=_display(path, cwd), root=path.parent, codes=codes)
-    return replace(settings, config_file=path)
+    return Configurations(cwd=cwd, codes=codes, config=config).run
 
 
 def validate_selectors(option: str, values: Sequence[str], codes: Sequence[str]) -> tuple[str, ...]:

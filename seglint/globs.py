@@ -1,56 +1,34 @@
-"""Path patterns for ``exclude`` and ``per-file-ignores``.
+"""Path patterns for ``exclude`` and ``per-file-ignores``, matched with pathspec's gitignore patterns.
 
 A pattern without a slash (``build``, ``test_*.py``) matches a file or directory name anywhere below
 the project root. A pattern with a slash (``tests/fixtures/*``, ``src/**/gen_*.py``) matches the path
 relative to the project root (the directory of the configuration file); an absolute pattern matches
 the absolute path. ``*`` and ``?`` never cross a ``/``; ``**`` matches any number of directories;
 ``[abc]`` / ``[!abc]`` are character classes. A pattern that matches a directory covers everything
-inside it.
+inside it. A trailing ``/`` changes nothing.
+
+These are gitignore's rules for one pattern, less what makes no sense in a list of patterns: a
+leading ``#`` or ``!`` is an ordinary character here (not a comment or a negation), and trailing spaces
+are kept. ``tests/test_globs.py`` holds the table of cases.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath
 
+from pathspec import GitIgnoreSpec
 
-def _translate(pattern: str) -> str:
-    """Translate a slash-containing glob into a regular expression over POSIX paths."""
-    out: list[str] = []
-    i = 0
-    n = len(pattern)
-    while i < n:
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            close = pattern.find("]", i + 2 if pattern.startswith("[!", i) else i + 1)
-            if close == -1:
-                out.append(re.escape(c))
-                i += 1
-                continue
-            body = pattern[i + 1 : close]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = close + 1
-        else:
-            out.append(re.escape(c))
-            i += 1
-    return "".join(out)
+
+def _escaped(pattern: str) -> str:
+    """The gitignore line that means ``pattern`` as documented above."""
+    body = pattern.rstrip("/") or pattern
+    if body.startswith(("#", "!")):
+        body = "\\" + body
+    if body.endswith(" "):
+        body = body[:-1] + "\\ "
+    return body
 
 
 @dataclass(frozen=True)
@@ -58,60 +36,54 @@ class Glob:
     """One compiled pattern; see the module docstring for its meaning."""
 
     pattern: str
-    regex: re.Pattern[str] | None  # None: a name pattern (no slash), matched with fnmatch
+    spec: GitIgnoreSpec
+    anchored: bool  # has a slash (other than a trailing one): matches a path, not a name
+    absolute: bool
 
     @classmethod
     def compile(cls, pattern: str) -> Glob:
-        stripped = pattern.rstrip("/") or pattern
-        if "/" not in stripped:
-            return cls(pattern, None)
-        return cls(pattern, re.compile(_translate(stripped)))
+        body = _escaped(pattern)
+        absolute = PurePosixPath(body).is_absolute()
+        # An absolute pattern is matched against the absolute path less its leading slash, anchored.
+        return cls(pattern, GitIgnoreSpec.from_lines([body]), "/" in body, absolute)
 
-    def matches_name(self, name: str) -> bool:
-        return self.regex is None and fnmatch.fnmatchcase(name, self.pattern.rstrip("/"))
+    def matches(self, path: PurePath, root: PurePath) -> bool:
+        """Whether ``path`` (absolute) or a directory above it matches: below ``root`` for relative
+        patterns, anywhere for absolute ones; outside ``root`` a name pattern sees the name only."""
+        if self.absolute:
+            return self.spec.match_file(path.as_posix().lstrip("/"))
+        relative = _relative(path, root)
+        if relative is not None:
+            return relative != "." and self.spec.match_file(relative)
+        return not self.anchored and self.spec.match_file(path.name)
 
-    def matches_path(self, relative: str | None, absolute: str) -> bool:
-        if self.regex is None:
+    def matches_entry(self, path: PurePath, root: PurePath) -> bool:
+        """Whether ``path`` itself matches, not through a directory above it (what a walk asks: it
+        never enters an excluded directory, and a directory named on the command line is walked)."""
+        if not self.matches(path, root):
             return False
-        if self.pattern.startswith("/"):
-            return self.regex.fullmatch(absolute) is not None
-        return relative is not None and self.regex.fullmatch(relative) is not None
+        parent = path.parent
+        if self.absolute:
+            return parent == path or not self.matches(parent, root)
+        inside = _relative(parent, root)
+        return inside is None or inside == "." or not self.matches(parent, root)
 
 
-def _relative(path: PurePath, root: PurePath) -> PurePosixPath | None:
+def _relative(path: PurePath, root: PurePath) -> str | None:
     try:
-        return PurePosixPath(path.relative_to(root).as_posix())
+        return path.relative_to(root).as_posix()
     except ValueError:
         return None
 
 
 def matches_entry(globs: tuple[Glob, ...], path: PurePath, root: PurePath) -> bool:
-    """Whether ``path`` itself (not its ancestors) matches one of ``globs``.
-
-    ``path`` and ``root`` are absolute. Slash patterns only match paths below ``root``.
-    """
-    relative = _relative(path, root)
-    rel_text = relative.as_posix() if relative is not None else None
-    for glob in globs:
-        if glob.matches_name(path.name):
-            return True
-        if glob.matches_path(rel_text, path.as_posix()):
-            return True
-    return False
+    """Whether ``path`` itself (not its ancestors) matches one of ``globs``."""
+    return any(glob.matches_entry(path, root) for glob in globs)
 
 
 def matches_path_or_parent(globs: tuple[Glob, ...], path: PurePath, root: PurePath) -> bool:
     """Whether ``path`` or one of its ancestors below ``root`` matches one of ``globs``."""
-    if matches_entry(globs, path, root):
-        return True
-    if _relative(path, root) is None:
-        return False
-    for parent in path.parents:
-        if parent == root or _relative(parent, root) is None:
-            break
-        if matches_entry(globs, parent, root):
-            return True
-    return False
+    return any(glob.matches(path, root) for glob in globs)
 
 
 @functools.lru_cache(maxsize=256)

@@ -116,7 +116,7 @@ def test_unknown_key(tmp_path: Path) -> None:
     assert message == (
         "pyproject.toml: [tool.seglint]: unknown key 'selec'; valid: exclude, extend-exclude, "
         "extend-select, ignore, libraries, log-probability-losses, logits-losses, max-file-size, "
-        "max-project-files, per-file-ignores, probability-functions, select"
+        "max-project-files, per-file-ignores, probability-functions, respect-gitignore, select"
     )
 
 

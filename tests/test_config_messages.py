@@ -92,11 +92,21 @@ def test_the_limits_default_and_are_read(tmp_path: Path) -> None:
     assert (settings.limits.max_file_size, settings.limits.max_project_files) == (10, 7)
 
 
-def test_a_config_file_without_a_seglint_table_is_the_root_of_its_patterns(tmp_path: Path) -> None:
+def test_a_config_file_is_the_root_of_its_patterns(tmp_path: Path) -> None:
     (tmp_path / "ci").mkdir()
-    (tmp_path / "ci" / "other.toml").write_text("[tool.ruff]\nline-length = 100\n")
+    (tmp_path / "ci" / "other.toml").write_text("[tool.ruff]\nline-length = 100\n[tool.seglint]\n")
     settings = load_settings(cwd=tmp_path, codes=CODES, config=Path("ci/other.toml"))
     assert settings.root == tmp_path / "ci" and settings.config_file == tmp_path / "ci" / "other.toml"
+
+
+@pytest.mark.parametrize("name", ["pyproject.toml", "ci/other.toml"])
+def test_a_named_config_file_without_a_seglint_table_is_an_error(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).parent.mkdir(exist_ok=True)
+    (tmp_path / name).write_text("[tool.ruff]\nline-length = 100\n")
+    with pytest.raises(
+        ConfigError, match=rf"^{name}: has no \[tool.seglint\] table, so it configures nothing"
+    ):
+        load_settings(cwd=tmp_path, codes=CODES, config=Path(name))
 
 
 def test_a_config_file_that_cannot_be_read_or_ends_early(tmp_path: Path) -> None:

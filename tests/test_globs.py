@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from seglint.globs import compile_globs, matches_path_or_parent
+from seglint.globs import compile_globs, matches_entry, matches_path_or_parent
 
 ROOT = PurePosixPath("/project")
 
@@ -39,6 +39,7 @@ CASES: list[tuple[str, str, bool]] = [
     # A trailing slash changes nothing for directories.
     ("build/", "build/gen.py", True),
     ("build/", "src/build/gen.py", True),
+    ("src/", "src", True),
     # A pattern with a slash matches the path relative to the root.
     ("tests/fixtures", "tests/fixtures/case.py", True),
     ("tests/fixtures", "src/tests/fixtures/case.py", False),
@@ -60,6 +61,12 @@ CASES: list[tuple[str, str, bool]] = [
     ("a/?.py", "a/bc.py", False),
     ("a/[xy]/m.py", "a/x/m.py", True),
     ("a/[!xy]/m.py", "a/x/m.py", False),
+    ("src/gen_[!0-9].py", "src/gen_1.py", False),
+    ("src/gen_[!0-9].py", "src/gen_a.py", True),
+    # Not a comment, not a negation: ordinary characters.
+    ("#notes.py", "#notes.py", True),
+    ("!keep.py", "!keep.py", True),
+    ("!keep.py", "keep.py", False),
     # * and ? never cross a slash.
     ("src/*.py", "src/a/b.py", False),
     ("src/?", "src/a/b", True),  # src/a matches, and covers what is inside it
@@ -82,3 +89,26 @@ def _path(written: str) -> PurePosixPath:
 @pytest.mark.parametrize(("pattern", "path", "expected"), CASES, ids=[f"{p}|{q}" for p, q, _ in CASES])
 def test_pattern_semantics(pattern: str, path: str, expected: bool) -> None:
     assert matches_path_or_parent(compile_globs((pattern,)), _path(path), ROOT) is expected
+
+
+# (pattern, path, matches the entry itself)
+ENTRY_CASES: list[tuple[str, str, bool]] = [
+    ("build", "build", True),
+    ("build", "src/build", True),
+    ("build", "build/gen.py", False),  # through its directory only
+    ("tests/fixtures/*", "tests/fixtures/case.py", True),
+    ("tests/fixtures/*", "tests/fixtures/deep/case.py", False),
+    ("src/**", "src/a", True),
+    ("src/**", "src/a/b.py", False),
+    ("*.py", "a/b.py", True),
+    ("/project/vendored", "vendored", True),
+    ("/project/vendored", "vendored/x.py", False),
+    ("case.py", "abs:/elsewhere/case.py", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"), ENTRY_CASES, ids=[f"{p}|{q}" for p, q, _ in ENTRY_CASES]
+)
+def test_entry_matches(pattern: str, path: str, expected: bool) -> None:
+    assert matches_entry(compile_globs((pattern,)), _path(path), ROOT) is expected

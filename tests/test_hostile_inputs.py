@@ -163,13 +163,24 @@ def test_configuration_that_is_invalid_stops_the_run(tmp_path: Path) -> None:
     # Not TOML at all: tests/test_cli.py::test_config_errors_exit_2_naming_file_key_value_and_choices.
 
 
-def test_an_invalid_pyproject_that_does_not_govern_the_run_does_not_stop_it(check: Check) -> None:
-    result = check({"vendored/pyproject.toml": "[tool.seglint\n", "vendored/bad.py": BAD})
+def test_a_broken_pyproject_that_never_names_seglint_is_not_a_configuration(check: Check) -> None:
+    result = check({"vendored/pyproject.toml": "[project\n", "vendored/bad.py": BAD})
     assert result.returncode == 1
     assert [line.split(":")[0] for line in result.stdout.splitlines() if ": SEG" in line] == [
         "other.py",
         "vendored/bad.py",
     ]
+
+
+def test_an_invalid_nested_configuration_holds_back_its_files_only(check: Check) -> None:
+    result = check({"vendored/pyproject.toml": "[tool.seglint\n", "vendored/bad.py": BAD})
+    assert result.returncode == 2
+    assert [line.split(":")[0] for line in result.stdout.splitlines() if ": SEG" in line] == ["other.py"]
+    (line,) = lines_of(result, "vendored/pyproject.toml")
+    assert line == (
+        "vendored/pyproject.toml: error: invalid configuration: invalid TOML: Expected ']' at the end of "
+        "a table declaration (at line 1, column 14) (1 Python file below it not checked)"
+    )
 
 
 def test_files_deleted_or_made_unreadable_during_the_run() -> None:
