@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from seglint import __version__
-from seglint.diagnostics import Applicability, Diagnostic, Edit, FileResult, Fix, RelatedLocation, Span
+from seglint.diagnostics import (
+    Applicability,
+    CellLocation,
+    Diagnostic,
+    Edit,
+    FileResult,
+    Fix,
+    RelatedLocation,
+    Span,
+)
 from seglint.output.json import finding
 
 _FORMAT = "1"
@@ -82,7 +91,7 @@ class Cache:
             "content": digest,
             "select": sorted(select),
             "dependencies": dict(dependencies),
-            "diagnostics": [finding(d) for d in result.diagnostics],
+            "diagnostics": [_stored(d) for d in result.diagnostics],
         }
         try:
             self._prepare()
@@ -121,6 +130,34 @@ class Cache:
         return True
 
 
+def _stored(diagnostic: Diagnostic) -> dict[str, Any]:
+    """A finding as the JSON output writes it, with where a notebook's positions are in its file."""
+    item = finding(diagnostic)
+    if diagnostic.notebook is not None:
+        item["cell"] = diagnostic.notebook.cell
+        item["file_span"] = _span_data(diagnostic.notebook.file_span)
+    for data, related in zip(item["related"], diagnostic.related):
+        if related.notebook is not None:
+            data["cell"] = related.notebook.cell
+            data["file_span"] = _span_data(related.notebook.file_span)
+    return item
+
+
+def _span_data(span: Span) -> dict[str, int]:
+    return {
+        "line": span.line,
+        "column": span.column,
+        "end_line": span.end_line,
+        "end_column": span.end_column,
+    }
+
+
+def _cell(item: Mapping[str, Any]) -> CellLocation | None:
+    if item.get("cell") is None:
+        return None
+    return CellLocation(int(item["cell"]), _span(item["file_span"]))
+
+
 def _span(item: Mapping[str, Any]) -> Span:
     return Span(int(item["line"]), int(item["column"]), int(item["end_line"]), int(item["end_column"]))
 
@@ -141,5 +178,6 @@ def _diagnostic(item: Mapping[str, Any], path: str) -> Diagnostic:
             Applicability(fix["applicability"]),
             tuple(Edit(_span(edit), edit["content"]) for edit in fix["edits"]),
         ),
-        related=tuple(RelatedLocation(r["path"], _span(r), r["message"]) for r in item["related"]),
+        related=tuple(RelatedLocation(r["path"], _span(r), r["message"], _cell(r)) for r in item["related"]),
+        notebook=_cell(item),
     )

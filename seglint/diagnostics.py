@@ -47,12 +47,23 @@ def is_applicable(fix: Fix | None, *, unsafe_fixes: bool) -> bool:
 
 
 @dataclass(frozen=True)
+class CellLocation:
+    """Where a position in a notebook is: the cell whose lines the span counts (numbered from 1 over
+    all cells, markdown and raw included), and the same span in the lines and columns of the ``.ipynb``
+    file itself (inside the JSON strings that store the cell's source)."""
+
+    cell: int
+    file_span: Span
+
+
+@dataclass(frozen=True)
 class RelatedLocation:
     """Where a finding's evidence lives, e.g. the softmax that made the probabilities."""
 
     path: str
     span: Span
     message: str
+    notebook: CellLocation | None = None
 
 
 @dataclass(frozen=True)
@@ -65,10 +76,12 @@ class Diagnostic:
     severity: str
     fix: Fix | None = None
     related: tuple[RelatedLocation, ...] = ()
+    # In a notebook, ``span`` and the fix's edits count the lines of this cell.
+    notebook: CellLocation | None = None
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.span.line, self.span.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, cell_number(self.notebook), self.span.line, self.span.column, self.code)
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,16 @@ class FileError:
     line: int
     column: int
     reason: str
+    notebook: CellLocation | None = None  # in a notebook, ``line`` counts the lines of this cell
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, cell_number(self.notebook), self.line, self.column, "")
+
+
+def cell_number(location: CellLocation | None) -> int:
+    """The cell of a notebook position; 0 for a position in a Python file."""
+    return location.cell if location is not None else 0
 
 
 @dataclass(frozen=True)

@@ -152,14 +152,24 @@ def fix_source(
     unsafe_fixes: bool = False,
     parses: Callable[[str], bool] = libcst_parses,
     max_passes: int = MAX_PASSES,
+    apply: Callable[[str, Sequence[Diagnostic]], tuple[str, int]] | None = None,
 ) -> FixOutcome:
-    """Lint and fix ``text`` repeatedly until no fix applies (at most ``max_passes`` passes)."""
+    """Lint and fix ``text`` repeatedly until no fix applies (at most ``max_passes`` passes).
+
+    ``apply(text, diagnostics)`` makes one pass, returning the new text and how many fixes it applied;
+    by default :func:`apply_fixes` with ``unsafe_fixes`` and ``parses`` (a notebook applies them cell
+    by cell, see ``seglint.notebook.fixes``)."""
+
+    def one_pass(text: str, diagnostics: Sequence[Diagnostic]) -> tuple[str, int]:
+        return apply_fixes(text, diagnostics, unsafe_fixes=unsafe_fixes, parses=parses)
+
+    step = apply if apply is not None else one_pass
     result = lint(text)
     fixed = 0
     for _ in range(max_passes):
         if result.error is not None:
             break
-        new_text, count = apply_fixes(text, result.diagnostics, unsafe_fixes=unsafe_fixes, parses=parses)
+        new_text, count = step(text, result.diagnostics)
         if count == 0 or new_text == text:
             break
         text, fixed = new_text, fixed + count

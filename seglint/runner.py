@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from seglint.cache import ABSENT, Cache, content_hash
 from seglint.diagnostics import FileError, FileResult
 from seglint.limits import DEFAULT_LIMITS, Limits
+from seglint.notebook import NotebookCode, is_notebook, notebook_code
 from seglint.prefilter import could_match
 from seglint.provider_scan import project_providers
 from seglint.providers import Providers
@@ -71,6 +72,7 @@ class Work:
     text: str
     digest: str
     select: frozenset[str]
+    notebook: NotebookCode | None = None  # a notebook's code, already read from ``text``
 
 
 class _Linter:
@@ -115,7 +117,7 @@ class _Linter:
         if root.path not in self._root_providers:
             checked: list[tuple[Path, str | None]] = []
             if not root.has_marker:
-                checked = [(Path(p), None) for p in self._checked_below(root) if p != path]
+                checked = [(Path(p), _scanned_text(p)) for p in self._checked_below(root) if p != path]
                 checked.append((Path(path), text))
             self._root_providers[root.path] = project_providers(
                 root,
@@ -164,15 +166,19 @@ class _Linter:
         source = decode_source(data, job.path)
         if isinstance(source, FileError):
             return FileResult(job.path, error=source)
-        providers = self._providers(job.path)
-        if not could_match(source.text, job.select, self._catalogue, cross_module=True, providers=providers):
+        notebook = _notebook_code(source.text, job.path)
+        if isinstance(notebook, FileResult):
+            return notebook
+        code = notebook.text if notebook is not None else source.text
+        providers = self._providers(job.path, code if notebook is not None else None)
+        if not could_match(code, job.select, self._catalogue, cross_module=True, providers=providers):
             return FileResult(job.path)
         digest = content_hash(data)
         if self._cache is not None:
             cached = self._cache.get(job.path, digest, job.select)
             if cached is not None:
                 return cached
-        return Work(job.path, source.text, digest, job.select)
+        return Work(job.path, source.text, digest, job.select, notebook)
 
     def lint(self, job: Job) -> FileResult:
         prepared = self.prepare(job)
@@ -182,7 +188,7 @@ class _Linter:
         project = self._project(work.path)
         project.touched.clear()
         project.absent.clear()
-        result = self.lint_text(work.text, work.path, work.select, project)
+        result = self.lint_text(work.text, work.path, work.select, project, notebook=work.notebook)
         if self._cache is not None:
             own = Path(work.path).resolve()
             dependencies = {str(place): ABSENT for place in project.absent}
@@ -195,22 +201,39 @@ class _Linter:
         return result
 
     def lint_text(
-        self, text: str, path: str, select: frozenset[str], project: Project | None = None
+        self,
+        text: str,
+        path: str,
+        select: frozenset[str],
+        project: Project | None = None,
+        *,
+        notebook: NotebookCode | None = None,
     ) -> FileResult:
-        """The engine's result; an engine crash on one file is that file's error, not the run's end."""
+        """The engine's result; an engine crash on one file is that file's error, not the run's end.
+
+        A notebook's ``text`` is its JSON: its code cells are linted as one module and the findings
+        placed by cell (``notebook``: that code, when it has been read already)."""
+        if notebook is None:
+            read = _notebook_code(text, path)
+            if isinstance(read, FileResult):
+                return read
+            notebook = read
+        code = notebook.text if notebook is not None else text
         if not could_match(
-            text, select, self._catalogue, cross_module=True, providers=self._providers(path, text)
+            code, select, self._catalogue, cross_module=True, providers=self._providers(path, code)
         ):
             return FileResult(path)
-        too_large = _size_error(text, path, self._limits.max_file_size)
+        too_large = _size_error(code, path, self._limits.max_file_size)
         if too_large is not None:
             return FileResult(path, error=too_large)
+        if notebook is not None and (error := notebook.syntax_error()) is not None:
+            return FileResult(path, error=error)
         project = project if project is not None else self._project(path)
         from seglint.engine import lint_source
 
         try:
-            return lint_source(
-                text,
+            result = lint_source(
+                code,
                 path,
                 select=select,
                 project=project,
@@ -220,6 +243,7 @@ class _Linter:
             return FileResult(
                 path, error=FileError(path, 0, 0, f"internal error: {type(exc).__name__}: {exc}")
             )
+        return notebook.located(result) if notebook is not None else result
 
 
 def lint_files(
@@ -265,6 +289,27 @@ def text_linter(
     ``checked``: every file of the run."""
     linter = _Linter(spec, None, partial, limits=limits, checked=checked, warn=warn)
     return lambda text, path, select: linter.lint_text(text, path, select)
+
+
+def _notebook_code(text: str, path: str) -> NotebookCode | FileResult | None:
+    """For a notebook: its joined code, or the result of a notebook that is not read (a FileError,
+    or no findings for a notebook of another language); ``None`` for a Python file."""
+    if not is_notebook(path):
+        return None
+    code = notebook_code(text, path)
+    if isinstance(code, FileError):
+        return FileResult(path, error=code)
+    return code if code.is_python else FileResult(path)
+
+
+def _scanned_text(path: str) -> str | None:
+    """What the provider scan reads of a checked file: ``None`` (the file itself) for Python, the
+    code cells of a notebook."""
+    if not is_notebook(path):
+        return None
+    text = read_text(Path(path))
+    code = notebook_code(text, path) if text is not None else None
+    return code.text if isinstance(code, NotebookCode) else ""
 
 
 def _size_error(text: str, path: str, limit: int) -> FileError | None:

@@ -50,7 +50,10 @@ def _position(data: bytes, offset: int, encoding: str) -> tuple[int, int]:
 
 
 def decode_source(data: bytes, path: str) -> Source | FileError:
-    """Decode ``data`` (the bytes of ``path``) or explain, with a position, why it cannot be."""
+    """Decode ``data`` (the bytes of ``path``) or explain, with a position, why it cannot be. A
+    notebook (``.ipynb``) is JSON, hence UTF-8 (with or without a byte order mark)."""
+    if path.endswith(".ipynb"):
+        return _decode_json(data, path)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
@@ -72,6 +75,15 @@ def decode_source(data: bytes, path: str) -> Source | FileError:
             f"invalid {name} at byte {exc.start}; add a coding cookie or re-encode the file",
         )
     return Source(text, encoding)
+
+
+def _decode_json(data: bytes, path: str) -> Source | FileError:
+    encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+    try:
+        return Source(data.decode(encoding), encoding)
+    except UnicodeDecodeError as exc:
+        line, column = _position(data, exc.start, "utf-8")
+        return FileError(path, line, column, f"not a notebook: invalid UTF-8 at byte {exc.start}")
 
 
 _KINDS = (

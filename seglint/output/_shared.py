@@ -10,25 +10,19 @@ __all__ = ["diagnostics_of", "entries", "errors_of", "is_applicable", "plural"]
 
 
 def diagnostics_of(results: Iterable[FileResult]) -> list[Diagnostic]:
-    """Every diagnostic, sorted by path, line, column and code."""
+    """Every diagnostic, sorted by path, (notebook cell,) line, column and code."""
     return sorted((d for r in results for d in r.diagnostics), key=lambda d: d.sort_key)
 
 
 def errors_of(results: Iterable[FileResult]) -> list[FileError]:
-    """Every file error, sorted by path, line and column."""
-    return sorted((r.error for r in results if r.error is not None), key=lambda e: (e.path, e.line, e.column))
+    """Every file error, sorted by path, (notebook cell,) line and column."""
+    return sorted((r.error for r in results if r.error is not None), key=lambda e: e.sort_key)
 
 
 def entries(results: Iterable[FileResult]) -> Iterator[Diagnostic | FileError]:
-    """Diagnostics and file errors interleaved in output order (path, line, column, code)."""
+    """Diagnostics and file errors interleaved in output order (path, cell, line, column, code)."""
     results = list(results)
-
-    def key(item: Diagnostic | FileError) -> tuple[str, int, int, str]:
-        if isinstance(item, FileError):
-            return (item.path, item.line, item.column, "")
-        return item.sort_key
-
-    yield from sorted([*diagnostics_of(results), *errors_of(results)], key=key)
+    yield from sorted([*diagnostics_of(results), *errors_of(results)], key=lambda item: item.sort_key)
 
 
 def plural(count: int, word: str, suffix: str = "s") -> str:
