@@ -46,12 +46,13 @@ _IGNORE_FILE_SIZE = 1 << 20
 
 @dataclass(frozen=True)
 class Discovery:
-    """The files to lint (display paths, sorted), the paths that cannot be checked, and what the walk
-    skipped (one sentence each, for stderr)."""
+    """The files to lint (display paths, sorted), the paths that cannot be checked, what the walk
+    skipped (one sentence each, for stderr), and the named paths that ``force_exclude`` left out."""
 
     files: tuple[str, ...]
     errors: tuple[FileError, ...] = ()
     warnings: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -260,9 +261,11 @@ def discover(
     cwd = Path(os.path.abspath(cwd))
     configurations = _configurations(settings)
     collector = _Collector(cwd, configurations)
+    excluded = []
     for raw in paths or ["."]:
         absolute = Path(os.path.abspath(cwd / raw))
         if force_exclude and is_excluded(absolute, configurations):
+            excluded.append(raw)
             continue
         collector.named(absolute)
     for error in collector.config_errors():
@@ -271,4 +274,5 @@ def discover(
         files=tuple(sorted(collector.files - set(collector.errors))),
         errors=tuple(collector.errors[path] for path in sorted(collector.errors)),
         warnings=tuple(sorted(set(collector.warnings))),
+        excluded=tuple(excluded),
     )

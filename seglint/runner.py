@@ -8,7 +8,7 @@ the prefilter and misses the cache, so a run over files without loss code never 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -255,14 +255,16 @@ def lint_files(
     partial: bool | None = None,
     limits: Limits = DEFAULT_LIMITS,
     warn: Callable[[str], None] | None = None,
+    progress: Callable[[], None] | None = None,
 ) -> list[FileResult]:
     """Results in the order of ``jobs``. ``workers=None`` uses a pool only for trees large enough to pay.
-    ``warn`` hears what the run left out beyond the files themselves (a provider scan that stopped)."""
+    ``warn`` hears what the run left out beyond the files themselves (a provider scan that stopped);
+    ``progress`` is called as each file is done."""
     count = _worker_count(len(jobs), workers)
     paths = [job.path for job in jobs]
     linter = _Linter(spec, cache_dir, partial, limits=limits, checked=paths, warn=warn)
     if count <= 1:
-        return [linter.lint(job) for job in jobs]
+        return list(_counted((linter.lint(job) for job in jobs), progress))
     from concurrent.futures import ProcessPoolExecutor
 
     # The roots are scanned here, once, rather than once per worker.
@@ -274,7 +276,14 @@ def lint_files(
         initializer=_init_worker,
         initargs=(spec, cache_dir, partial, limits, providers),
     ) as pool:
-        return list(pool.map(_lint_job, jobs, chunksize=chunksize))
+        return list(_counted(pool.map(_lint_job, jobs, chunksize=chunksize), progress))
+
+
+def _counted(results: Iterable[FileResult], progress: Callable[[], None] | None) -> Iterator[FileResult]:
+    for result in results:
+        if progress is not None:
+            progress()
+        yield result
 
 
 def text_linter(

@@ -10,6 +10,10 @@ Recognised comments (anywhere in a real comment, so they combine with others suc
 
 Only comments count: the source is tokenized, so ``"# noqa"`` inside a string does nothing. The
 tokenizer only runs when there is a finding and the text mentions ``noqa`` or ``seglint`` at all.
+
+A line that cannot end in a comment (it ends with a backslash, or inside a triple-quoted string that
+goes on) takes its comment at the end of the last line it continues to, as ruff does for ``noqa``:
+:func:`comment_line` says where, for suppression and for ``--add-noqa`` alike.
 """
 
 from __future__ import annotations
@@ -57,25 +61,60 @@ def parse_comment(comment: str) -> LineSuppression:
     return LineSuppression(all_codes, frozenset(codes))
 
 
-def comment_suppressions(source: str) -> dict[int, LineSuppression]:
-    """Suppressions by 1-based line, from the comments the tokenizer finds in ``source``."""
+@dataclass(frozen=True)
+class Comments:
+    """What the tokenizer found: suppressions by 1-based line, and the lines that continue onto the
+    next one (a backslash at their end, or a string that goes on)."""
+
+    by_line: dict[int, LineSuppression]
+    continued: frozenset[int]
+
+    def comment_line(self, line: int) -> int:
+        """The line whose comment speaks for ``line``: itself, or the end of what it continues to."""
+        while line in self.continued:
+            line += 1
+        return line
+
+    def covers(self, diagnostic: Diagnostic) -> bool:
+        for line in {diagnostic.span.line, self.comment_line(diagnostic.span.line)}:
+            if line in self.by_line and self.by_line[line].covers(diagnostic.code):
+                return True
+        return False
+
+
+_LINE_ENDS = (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
+
+
+def scan_comments(source: str) -> Comments:
+    """Tokenize ``source`` once for its suppressions and its continued lines."""
     by_line: dict[int, LineSuppression] = {}
+    continued: set[int] = set()
+    previous: tokenize.TokenInfo | None = None
     tokens = tokenize.generate_tokens(io.StringIO(source, newline=None).readline)
     try:
         for token in tokens:
+            if token.type not in (tokenize.NEWLINE, tokenize.NL) and token.end[0] > token.start[0]:
+                continued.update(range(token.start[0], token.end[0]))  # a string over several lines
+            if previous is not None and previous.type not in _LINE_ENDS and token.start[0] > previous.end[0]:
+                continued.update(range(previous.end[0], token.start[0]))  # a backslash continuation
+            if token.type not in (tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+                previous = token
             if token.type != tokenize.COMMENT:
                 continue
             found = parse_comment(token.string)
             if not (found.all_codes or found.codes):
                 continue
             line = token.start[0]
-            previous = by_line.get(line, LineSuppression())
-            by_line[line] = LineSuppression(
-                previous.all_codes or found.all_codes, previous.codes | found.codes
-            )
+            before = by_line.get(line, LineSuppression())
+            by_line[line] = LineSuppression(before.all_codes or found.all_codes, before.codes | found.codes)
     except (tokenize.TokenError, SyntaxError):
         pass  # keep what was found before the point the tokenizer gave up
-    return by_line
+    return Comments(by_line, frozenset(continued))
+
+
+def comment_suppressions(source: str) -> dict[int, LineSuppression]:
+    """Suppressions by 1-based line, from the comments the tokenizer finds in ``source``."""
+    return scan_comments(source).by_line
 
 
 def _may_suppress(source: str) -> bool:
@@ -87,9 +126,7 @@ def filter_suppressed(diagnostics: Iterable[Diagnostic], source: str) -> tuple[D
     diagnostics = tuple(diagnostics)
     if not diagnostics or not _may_suppress(source):
         return diagnostics
-    by_line = comment_suppressions(source)
-    if not by_line:
+    comments = scan_comments(source)
+    if not comments.by_line:
         return diagnostics
-    return tuple(
-        d for d in diagnostics if not (d.span.line in by_line and by_line[d.span.line].covers(d.code))
-    )
+    return tuple(d for d in diagnostics if not comments.covers(d))

@@ -104,7 +104,10 @@ def test_a_syntax_error_and_a_non_utf8_file_next_to_good_files(tmp_path: Path) -
 def test_exit_2_on_usage_errors(tmp_path: Path) -> None:
     result = seglint("--format", "xml", ".", cwd=tmp_path)
     assert result.returncode == 2
-    assert "--format: invalid choice: 'xml' (choose from 'text', 'json', 'sarif', 'github')" in result.stderr
+    assert (
+        "--output-format/--format: invalid choice: 'xml' (choose from 'concise', 'full', 'json', 'sarif', "
+        "'github', 'gitlab', 'junit', 'text')" in result.stderr
+    )
 
     result = seglint("--select", "SEG001,SEG01", ".", cwd=tmp_path)
     assert result.returncode == 2
@@ -263,7 +266,7 @@ def test_stdin_fix_prints_the_fixed_source(tmp_path: Path) -> None:
     )
     assert result.stdout == REDUNDANT_FIXED.replace("\n", "\r\n").encode()
     assert result.returncode == 0
-    assert b"(1 fixed, 0 remaining)" in result.stderr
+    assert b"Fixed 1 finding; none remaining." in result.stderr
 
 
 # --- fixing ---------------------------------------------------------------------------------------
@@ -283,7 +286,7 @@ def test_fix_writes_safe_fixes_and_diff_writes_nothing(tmp_path: Path) -> None:
     assert (tmp_path / "bad.py").read_bytes() == BAD.encode()  # SEG001 has no safe fix
     assert result.returncode == 1
     assert result.stdout.startswith("bad.py:2:8: SEG001 ")
-    assert "Found 2 errors (1 fixed, 1 remaining)." in result.stdout
+    assert "Fixed 1 finding; 1 error remaining." in result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.py", "m.py"]
 
 

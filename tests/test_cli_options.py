@@ -52,7 +52,11 @@ def test_rule_with_an_unknown_code_lists_the_valid_ones(
     assert run(capsys, "rule", "SEG999") == (
         2,
         "",
-        "seglint: error: unknown rule code 'SEG999'; valid: SEG001, SEG002, SEG003, SEG004, SEG005\n",
+        (
+            "seglint: error: unknown rule 'SEG999'; valid: SEG001, SEG002, SEG003, SEG004, SEG005 or their names "
+            "(probabilities-as-logits, one-hot-as-logits, probabilities-as-log-probabilities, "
+            "redundant-log-softmax, log-of-softmax)\n"
+        ),
     )
     status, _, err = run(capsys, "rule")
     assert status == 2 and "CODE" in err
@@ -109,7 +113,10 @@ def test_statistics(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "redundant.py").write_text(REDUNDANT)
     status, out, _ = run(capsys, "--statistics")
     assert status == 1
-    assert out == "  3\tSEG001\t[ ] probabilities-as-logits\n  1\tSEG004\t[*] redundant-log-softmax\n"
+    assert out == (
+        "  3\tSEG001\t[ ] probabilities-as-logits\n  1\tSEG004\t[*] redundant-log-softmax\n"
+        "  4\ttotal\t3 errors and 1 warning\n"
+    )
     status, out, _ = run(capsys, "--statistics", "--format", "json")
     assert [(row["code"], row["count"]) for row in json.loads(out)] == [("SEG001", 3), ("SEG004", 1)]
 
@@ -161,7 +168,7 @@ def test_fix_with_unsafe_fixes_writes_only_code_that_parses(
 
 
 def test_diff_with_nothing_to_fix(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "--diff", "good.py") == (0, "", "No errors would be fixed.\n")
+    assert run(capsys, "--diff", "good.py") == (0, "", "No fixes would be made.\n")
 
 
 def test_stdin_usage_errors(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

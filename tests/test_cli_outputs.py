@@ -84,7 +84,7 @@ def test_text_puts_findings_errors_and_summary_on_stdout(
         SEG001_LINE,
         NOT_UTF8_ERROR,
         SEG004_LINE,
-        "Found 2 errors.",
+        "Found 1 error and 1 warning.",
         "1 file could not be checked.",
         (
             "[*] 1 fixable with the `--fix` option "
@@ -164,6 +164,7 @@ def test_statistics_count_on_stdout_and_unreadable_files_on_stderr(
     assert lines(out) == [
         "  1\tSEG001\t[ ] probabilities-as-logits",
         "  1\tSEG004\t[*] redundant-log-softmax",
+        "  2\ttotal\t1 error and 1 warning",
     ]
     status, out, err = run(capsys, "--statistics", "--format", "json")
     assert (status, lines(err)) == (2, [NOT_UTF8_ERROR])
@@ -172,7 +173,7 @@ def test_statistics_count_on_stdout_and_unreadable_files_on_stderr(
         ("SEG004", 1, True),
     ]
     status, out, _ = run(capsys, "--statistics", "--unsafe-fixes", "bad.py")
-    assert (status, lines(out)) == (1, ["  1\tSEG001\t[*] probabilities-as-logits"])
+    assert (status, lines(out)) == (1, ["  1\tSEG001\t[*] probabilities-as-logits", "  1\ttotal\t1 error"])
 
 
 # --- --diff and --fix -----------------------------------------------------------------------------
@@ -191,12 +192,12 @@ def test_diff_prints_the_diff_on_stdout_and_the_rest_on_stderr(
         "-loss = F.cross_entropy(F.log_softmax(x, dim=1), y)",
         "+loss = F.cross_entropy(x, y)",
     ]
-    assert lines(err) == [NOT_UTF8_ERROR, "Would fix 1 error."]
+    assert lines(err) == [NOT_UTF8_ERROR, "Would fix 1 finding."]
     assert (project / "redundant.py").read_text() == REDUNDANT
     assert run(capsys, "--diff", "redundant.py")[0] == 1
     assert run(capsys, "--diff", "--quiet", "redundant.py")[2] == ""
     status, out, err = run(capsys, "--diff", "--unsafe-fixes", "bad.py", "redundant.py")
-    assert (status, out.count("+++ "), lines(err)) == (1, 2, ["Would fix 2 errors."])
+    assert (status, out.count("+++ "), lines(err)) == (1, 2, ["Would fix 2 findings."])
 
 
 def test_fix_writes_the_files_and_reports_what_remains(
@@ -208,7 +209,7 @@ def test_fix_writes_the_files_and_reports_what_remains(
     assert (project / "bad.py").read_text() == BAD  # its fix is unsafe
     assert lines(out) == [
         SEG001_LINE,
-        "Found 2 errors (1 fixed, 1 remaining).",
+        "Fixed 1 finding; 1 error remaining.",
         "No fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option).",
     ]
     status, out, _ = run(capsys, "--fix", "--exit-zero", "bad.py", "latin.py")
@@ -231,11 +232,11 @@ def test_stdin_outputs(
     feed(monkeypatch, REDUNDANT.encode())
     status, out, err = run(capsys, "-", "--stdin-filename", "redundant.py", "--fix")
     assert (status, out) == (0, REDUNDANT_FIXED)
-    assert lines(err) == ["Found 1 error (1 fixed, 0 remaining)."]
+    assert lines(err) == ["Fixed 1 finding; none remaining."]
     feed(monkeypatch, REDUNDANT.encode())
     status, out, err = run(capsys, "-", "--stdin-filename", "redundant.py", "--diff")
     assert status == 1 and "+loss = F.cross_entropy(x, y)" in lines(out)
-    assert lines(err) == ["Would fix 1 error."]
+    assert lines(err) == ["Would fix 1 finding."]
     feed(monkeypatch, BAD.encode())
     status, out, _ = run(capsys, "-", "--stdin-filename", "bad.py", "--format", "json", "--exit-zero")
     assert status == 0 and [f["code"] for f in json.loads(out)] == ["SEG001"]
@@ -345,7 +346,7 @@ def test_without_a_configuration_the_cache_goes_to_the_working_directory(
     [
         (["--jobs", "0", "."], "argument -j/--jobs: expected a positive integer, got '0'"),
         (["--jobs", "two", "."], "argument -j/--jobs: expected a positive integer, got 'two'"),
-        (["--format", "xml", "."], "argument --format: invalid choice: 'xml'"),
+        (["--format", "xml", "."], "argument --output-format/--format: invalid choice: 'xml'"),
         (["--select", "SEG001,SEG01", "."], "--select: unknown rule code 'SEG01'; valid: SEG, SEG0, SEG00"),
         (["--extend-select", "X1", "."], "--extend-select: unknown rule code 'X1'"),
         (["--ignore", " SEG001 , SEG9 ", "."], "--ignore: unknown rule code 'SEG9'"),
@@ -378,7 +379,7 @@ def test_help_and_version_exit_0(project: Path, capsys: pytest.CaptureFixture[st
     assert (
         status == 0
         and out.startswith("usage: seglint ")
-        and "To check a directory named 'rule'" in " ".join(out.split())
+        and "To check a directory named 'check', 'rule' or 'rules'" in " ".join(out.split())
     )
     status, out, _ = run_subcommand(capsys, "rule", "--help")
     assert status == 0 and out.startswith("usage: seglint rule ")
@@ -475,13 +476,19 @@ def test_the_subcommands_help_and_their_usage_errors(
 ) -> None:
     status, out, _ = run_subcommand(capsys, "rule", "--help")
     assert status == 0
-    assert out.startswith("usage: seglint rule [-h] [--format {text,json}] CODE\n")
+    assert out.startswith("usage: seglint rule [-h] [--output-format {text,json}] CODE\n")
     assert "Print a rule's documentation." in out
     status, out, _ = run_subcommand(capsys, "rules", "--help")
     assert status == 0
-    assert out.startswith("usage: seglint rules [-h] [--format {text,json}]\n") and "List every rule." in out
+    assert (
+        out.startswith("usage: seglint rules [-h] [--output-format {text,json}]\n")
+        and "List every rule." in out
+    )
     status, _, err = run_subcommand(capsys, "rule", "SEG001", "--format", "xml")
-    assert status == 2 and "argument --format: invalid choice: 'xml' (choose from 'text', 'json')" in err
+    assert (
+        status == 2
+        and "argument --output-format/--format: invalid choice: 'xml' (choose from 'text', 'json')" in err
+    )
     status, _, err = run_subcommand(capsys, "rules", "--format", "text", "extra")
     assert status == 2 and "unrecognized arguments: extra" in err
 

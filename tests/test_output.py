@@ -84,7 +84,7 @@ def test_text_lists_findings_and_errors_sorted_with_a_summary() -> None:
         "src/a.py:3:1: SEG004 [*] redundant\n"
         "src/b.py:2:8: SEG001 `F.cross_entropy` expects logits but receives probabilities\n"
         "src/c.py:3:5: error: syntax error: expected ')'\n"
-        "Found 3 errors.\n"
+        "Found 2 errors and 1 warning.\n"
         "1 file could not be checked.\n"
         "[*] 1 fixable with the `--fix` option (1 hidden fix can be enabled with the `--unsafe-fixes` option).\n"
     )
@@ -99,9 +99,9 @@ def test_text_marks_unsafe_fixes_when_they_are_enabled() -> None:
 def test_text_when_clean_and_after_fixing() -> None:
     assert text.render([FileResult("a.py")]) == "All checks passed!\n"
     assert text.render([]) == "All checks passed!\n"
-    assert text.render([FileResult("a.py")], fixed=2) == "Found 2 errors (2 fixed, 0 remaining).\n"
+    assert text.render([FileResult("a.py")], fixed=2) == "Fixed 2 findings; none remaining.\n"
     one = [FileResult("a.py", (SEG001_PLAIN,))]
-    assert text.render(one, fixed=1) == "src/a.py:1:5: SEG001 probs\nFound 2 errors (1 fixed, 1 remaining).\n"
+    assert text.render(one, fixed=1) == "src/a.py:1:5: SEG001 probs\nFixed 1 finding; 1 error remaining.\n"
     assert text.render(one) == "src/a.py:1:5: SEG001 probs\nFound 1 error.\n"
     only_hidden = [FileResult("b.py", (SEG001,))]
     assert text.render(only_hidden).endswith(
@@ -296,13 +296,16 @@ def test_statistics_count_per_code_most_frequent_first() -> None:
     results = [*RESULTS, FileResult("src/e.py", (SEG001_PLAIN,))]
     assert statistics.render(results) == (
         "  3\tSEG001\t[ ] probabilities-as-logits\n  1\tSEG004\t[*] redundant-log-softmax\n"
+        "  4\ttotal\t3 errors and 1 warning\n"
     )
     assert statistics.render(results, unsafe_fixes=True).startswith(
         "  3\tSEG001\t[*] probabilities-as-logits\n"
     )
-    assert (
-        statistics.render([FileResult("a.py", (SEG001_PLAIN,))]) == "  1\tSEG001\tprobabilities-as-logits\n"
+    assert statistics.render([FileResult("a.py", (SEG001_PLAIN,))]) == (
+        "  1\tSEG001\tprobabilities-as-logits\n  1\ttotal\t1 error\n"
     )
+    assert statistics.render([FileResult("a.py")]) == "  0\ttotal\t0 findings\n"  # the empty table
+    assert statistics.render_json([FileResult("a.py")]) == "[]\n"
     assert json.loads(statistics.render_json(results)) == [
         {"code": "SEG001", "name": "probabilities-as-logits", "count": 3, "fixable": False},
         {"code": "SEG004", "name": "redundant-log-softmax", "count": 1, "fixable": True},
@@ -377,7 +380,9 @@ def test_sarif_rule_without_a_what_it_does_section_describes_itself_by_its_summa
 def test_statistics_ties_are_ordered_by_code() -> None:
     zeta = Diagnostic("a.py", Span(1, 1, 1, 2), "SEG001", "zeta", "m", "error")
     alpha = Diagnostic("a.py", Span(2, 1, 2, 2), "SEG002", "alpha", "m", "error")
-    assert statistics.render([FileResult("a.py", (alpha, zeta))]) == "  1\tSEG001\tzeta\n  1\tSEG002\talpha\n"
+    assert statistics.render([FileResult("a.py", (alpha, zeta))]) == (
+        "  1\tSEG001\tzeta\n  1\tSEG002\talpha\n  2\ttotal\t2 errors\n"
+    )
 
 
 def test_file_errors_are_sorted_and_do_not_hide_what_follows() -> None:
@@ -406,9 +411,10 @@ def test_an_error_sorts_before_a_finding_at_the_same_place() -> None:
 
 
 def test_text_colours_every_part_of_every_line() -> None:
-    bold, red, cyan, reset = "\x1b[1m", "\x1b[31m", "\x1b[36m", "\x1b[0m"
+    bold, red, yellow, cyan, reset = "\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[36m", "\x1b[0m"
     lines = text.render(RESULTS, color=True, summary=False).splitlines()
-    assert lines[1] == f"{bold}src/a.py:3:1:{reset} {red}{bold}SEG004{reset} {cyan}[*]{reset} redundant"
+    # SEG004 is a warning: yellow; errors are red.
+    assert lines[1] == f"{bold}src/a.py:3:1:{reset} {yellow}{bold}SEG004{reset} {cyan}[*]{reset} redundant"
     assert lines[3] == f"{bold}src/c.py:3:5:{reset} {red}{bold}error{reset}: syntax error: expected ')'"
 
 

@@ -92,7 +92,7 @@ def test_the_tokenizer_only_runs_when_needed(monkeypatch: pytest.MonkeyPatch) ->
     def explode(source: str) -> None:
         raise AssertionError("tokenized")
 
-    monkeypatch.setattr(suppression, "comment_suppressions", explode)
+    monkeypatch.setattr(suppression, "scan_comments", explode)
     assert filter_suppressed([], "x = 1  # noqa\n") == ()
     assert filter_suppressed([finding(1)], "x = 1\n") == (finding(1),)
 
@@ -122,3 +122,13 @@ def test_a_comment_that_suppresses_nothing_parses_to_the_empty_suppression() -> 
     for comment in ("# a comment", "# noqa:", "# seglint: ignore[]", "# noqa-ish"):
         assert parse_comment(comment) == LineSuppression(False, frozenset()), comment
     assert parse_comment("# noqa") == LineSuppression(True, frozenset())
+
+
+def test_a_line_that_continues_takes_its_comment_at_the_end_of_the_continuation() -> None:
+    backslash = "loss = f(a, \\\n    b)  # noqa: SEG001\n"
+    assert kept(backslash, finding(1)) == ()
+    string = 'loss = f(a, """x\ny""")  # noqa: SEG001\n'
+    assert kept(string, finding(1)) == ()
+    # Inside brackets each line can hold its own comment: the next line's does not count.
+    brackets = "loss = f(a,\n    b)  # noqa: SEG001\n"
+    assert kept(brackets, finding(1)) == ((1, "SEG001"),)

@@ -4,4 +4,6 @@ Every renderer is a pure function returning a string that ends with a newline (o
 prints it.
 """
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab", "junit")
+#: Other names accepted for a format: ``text`` (seglint 0.1's name for ``concise``).
+FORMAT_ALIASES = {"text": "concise"}

@@ -1,4 +1,8 @@
-"""``--statistics``: how many findings each rule produced, most frequent first."""
+"""``--statistics``: how many findings each rule produced, most frequent first, and their total.
+
+Findings are counted where they are (a finding reported through another file's run counts once,
+under its own code). Nothing found is an empty table: the total line alone, ``0 findings``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from seglint.diagnostics import FileResult
-from seglint.output._shared import diagnostics_of, is_applicable
+from seglint.output._shared import diagnostics_of, is_applicable, severity_counts
 
 
 def _rows(results: Sequence[FileResult], *, unsafe_fixes: bool) -> list[tuple[int, str, str, bool]]:
@@ -22,14 +26,18 @@ def _rows(results: Sequence[FileResult], *, unsafe_fixes: bool) -> list[tuple[in
 
 
 def render(results: Sequence[FileResult], *, unsafe_fixes: bool = False) -> str:
-    """Tab-separated ``count, code, [*] name`` lines (``[ ]`` marks a rule with no fix here)."""
+    """Tab-separated ``count, code, [*] name`` lines (``[ ]`` marks a rule with no fix here), then
+    the total: ``count, total, 2 errors and 1 warning``."""
     rows = _rows(results, unsafe_fixes=unsafe_fixes)
-    width = max([3, *(len(str(n)) for n, *_ in rows)])
+    total = sum(n for n, *_ in rows)
+    width = max([3, len(str(total))])
     any_fixable = any(fixable for *_, fixable in rows)
     lines = []
     for count, code, name, fixable in rows:
         marker = ("[*] " if fixable else "[ ] ") if any_fixable else ""
         lines.append(f"{count:>{width}}\t{code}\t{marker}{name}")
+    described = severity_counts(diagnostics_of(results)) if total else "0 findings"
+    lines.append(f"{total:>{width}}\ttotal\t{described}")
     return "".join(line + "\n" for line in lines)
 
 

@@ -1,29 +1,50 @@
-"""Human-readable output: one ``path:line:col: CODE message`` line per finding, then a summary.
+"""Human-readable output, ``concise`` (the default): one ``path:line:col: CODE message`` line per
+finding, then a summary.
 
 ``[*]`` after the code marks a finding that ``--fix`` would fix (as in ruff). A file that could not be
-read or parsed is a ``path:line:col: error: reason`` line.
+read or parsed is a ``path:line:col: error: reason`` line. With colour, error codes are red and
+warning codes yellow. The summary counts by severity: ``Found 2 errors and 1 warning.``
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from seglint.diagnostics import Applicability, FileError, FileResult
-from seglint.output._shared import diagnostics_of, entries, errors_of, is_applicable, plural
+from seglint.diagnostics import Applicability, Diagnostic, FileError, FileResult, Span
+from seglint.output._shared import (
+    diagnostics_of,
+    entries,
+    errors_of,
+    is_applicable,
+    plural,
+    severity_counts,
+    where,
+)
 
-_BOLD = "\x1b[1m"
-_RED = "\x1b[31m"
-_CYAN = "\x1b[36m"
-_RESET = "\x1b[0m"
+BOLD = "\x1b[1m"
+RED = "\x1b[31m"
+YELLOW = "\x1b[33m"
+CYAN = "\x1b[36m"
+BLUE = "\x1b[34m"
+RESET = "\x1b[0m"
 
 
-def _paint(text: str, style: str, color: bool) -> str:
-    return f"{style}{text}{_RESET}" if color else text
+def paint(text: str, style: str, color: bool) -> str:
+    return f"{style}{text}{RESET}" if color else text
 
 
-def _location(path: str, line: int, column: int, color: bool) -> str:
-    where = f"{path}:{line}:{column}:" if line else f"{path}:"
-    return _paint(where, _BOLD, color)
+def severity_style(severity: str) -> str:
+    return RED + BOLD if severity == "error" else YELLOW + BOLD
+
+
+def error_line(error: FileError, color: bool) -> str:
+    span = Span(error.line, error.column, error.line, error.column) if error.line else None
+    position = where(error.path, span, error.notebook)
+    return f"{paint(position + ':', BOLD, color)} {paint('error', RED + BOLD, color)}: {error.reason}"
+
+
+def fix_marker(diagnostic: Diagnostic, *, unsafe_fixes: bool, color: bool) -> str:
+    return " " + paint("[*]", CYAN, color) if is_applicable(diagnostic.fix, unsafe_fixes=unsafe_fixes) else ""
 
 
 def render(
@@ -38,28 +59,27 @@ def render(
     lines: list[str] = []
     for item in entries(results):
         if isinstance(item, FileError):
-            where = _location(item.path, item.line, item.column, color)
-            lines.append(f"{where} {_paint('error', _RED + _BOLD, color)}: {item.reason}")
+            lines.append(error_line(item, color))
             continue
-        marker = (
-            " " + _paint("[*]", _CYAN, color) if is_applicable(item.fix, unsafe_fixes=unsafe_fixes) else ""
+        marker = fix_marker(item, unsafe_fixes=unsafe_fixes, color=color)
+        position = paint(where(item.path, item.span, item.notebook) + ":", BOLD, color)
+        lines.append(
+            f"{position} {paint(item.code, severity_style(item.severity), color)}{marker} {item.message}"
         )
-        where = _location(item.path, item.span.line, item.span.column, color)
-        lines.append(f"{where} {_paint(item.code, _RED + _BOLD, color)}{marker} {item.message}")
     if summary:
-        lines.extend(_summary(results, unsafe_fixes=unsafe_fixes, fixed=fixed))
+        lines.extend(summary_lines(results, unsafe_fixes=unsafe_fixes, fixed=fixed))
     return "".join(line + "\n" for line in lines)
 
 
-def _summary(results: Sequence[FileResult], *, unsafe_fixes: bool, fixed: int) -> list[str]:
+def summary_lines(results: Sequence[FileResult], *, unsafe_fixes: bool, fixed: int) -> list[str]:
     diagnostics = diagnostics_of(results)
     errors = errors_of(results)
-    remaining = len(diagnostics)
     lines: list[str] = []
     if fixed:
-        lines.append(f"Found {plural(remaining + fixed, 'error')} ({fixed} fixed, {remaining} remaining).")
-    elif remaining:
-        lines.append(f"Found {plural(remaining, 'error')}.")
+        remaining = severity_counts(diagnostics) if diagnostics else "none"
+        lines.append(f"Fixed {plural(fixed, 'finding')}; {remaining} remaining.")
+    elif diagnostics:
+        lines.append(f"Found {severity_counts(diagnostics)}.")
     if errors:
         lines.append(f"{plural(len(errors), 'file')} could not be checked.")
     if not lines:

@@ -19,6 +19,7 @@ class Rule:
     fix_availability: str  # "none" or "sometimes"
     doc: str
     check: Callable[[ModuleFacts], Iterable[Diagnostic]]
+    help: str = ""  # what to do, one imperative sentence (the `help:` line of the full output)
 
 
 def describe_origins(origins: tuple[Origin, ...]) -> str:

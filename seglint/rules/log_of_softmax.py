@@ -77,4 +77,5 @@ RULE = Rule(
     "sometimes",
     __doc__,
     check,
+    help="Use `log_softmax`, which stays finite where `log(softmax(x))` underflows",
 )

@@ -78,4 +78,5 @@ RULE = Rule(
     "none",
     __doc__,
     check,
+    help="Pass the model's logits; a one-hot tensor belongs in the target, if anywhere",
 )

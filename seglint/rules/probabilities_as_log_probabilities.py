@@ -81,4 +81,5 @@ RULE = Rule(
     "sometimes",
     __doc__,
     check,
+    help="Pass log-probabilities: `log_softmax` instead of `softmax`",
 )

@@ -89,4 +89,5 @@ RULE = Rule(
     "sometimes",
     __doc__,
     check,
+    help="Pass the logits (the input of the softmax or sigmoid) to the loss",
 )

@@ -91,4 +91,5 @@ RULE = Rule(
     "sometimes",
     __doc__,
     check,
+    help="Pass the logits directly: `cross_entropy` applies `log_softmax` itself",
 )
