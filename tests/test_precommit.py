@@ -1,8 +1,11 @@
-"""The real ``pre-commit`` tool, using this repository as a hook source, fails on the bug and passes
-on correct code (and honours the project's excludes for files it passes by name).
+"""The real ``pre-commit`` tool, using this repository as a hook source: ``seglint`` fails on the bug
+and passes on correct code (and honours the project's excludes for files it passes by name);
+``seglint-fix`` fixes what has a safe fix.
 
 The hook source is a throw-away git repository holding a copy of this checkout's files (tracked and
-untracked-but-not-ignored) in one commit, so the test exercises the working tree, committed or not.
+untracked-but-not-ignored) in one commit, tagged ``v`` + ``seglint.__version__`` as the README's
+``rev:`` names it (a CI clone may lack the repository's own tags), so the test exercises the working
+tree, committed or not. Both hooks share one environment (one repository, one ``rev``).
 pre-commit builds the hook's environment with pip (libcst comes from the package index); the
 environments are cached under pytest's temporary directory for the session. Without a package index
 that pip can reach, the tests are skipped, saying so.
@@ -18,10 +21,14 @@ from pathlib import Path
 
 import pytest
 
+from seglint import __version__
+
 REPO = Path(__file__).resolve().parents[1]
 
 BAD = "import torch.nn.functional as F\n\nloss = F.cross_entropy(F.softmax(x, dim=1), y)\n"
 GOOD = "import torch.nn.functional as F\n\nloss = F.cross_entropy(x, y)\n"
+REDUNDANT = "import torch.nn.functional as F\n\nloss = F.cross_entropy(F.log_softmax(x, dim=1), y)\n"
+TAG = f"v{__version__}"
 
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "seglint tests",
@@ -58,7 +65,8 @@ def hook_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     git("init", "-q", "-b", "main", cwd=source)
     git("add", "-A", cwd=source)
     git("commit", "-q", "--no-verify", "-m", "seglint under test", cwd=source)
-    return source, git("rev-parse", "HEAD", cwd=source).strip()
+    git("tag", TAG, cwd=source)
+    return source, TAG
 
 
 def libcst_is_on_a_package_index() -> bool:
@@ -100,11 +108,13 @@ def pre_commit(project: Path, home: Path, *args: str) -> subprocess.CompletedPro
     )
 
 
-def make_project(directory: Path, source: tuple[Path, str], files: dict[str, str]) -> Path:
-    path, commit = source
+def make_project(
+    directory: Path, source: tuple[Path, str], files: dict[str, str], hook: str = "seglint"
+) -> Path:
+    path, rev = source
     directory.mkdir()
     (directory / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {path.as_uri()}\n    rev: {commit}\n    hooks:\n      - id: seglint\n"
+        f"repos:\n  - repo: {path.as_uri()}\n    rev: {rev}\n    hooks:\n      - id: {hook}\n"
     )
     for name, text in files.items():
         (directory / name).parent.mkdir(parents=True, exist_ok=True)
@@ -142,3 +152,20 @@ def test_pre_commit_honours_the_projects_excludes(
     result = pre_commit(project, pre_commit_home, "run", "--all-files")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Passed" in result.stdout
+
+
+def test_the_fix_hook_applies_the_safe_fix_and_then_passes(
+    tmp_path: Path, hook_source: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    files = {"train.py": REDUNDANT, "bad.py": BAD}
+    project = make_project(tmp_path / "fix", hook_source, files, hook="seglint-fix")
+    result = pre_commit(project, pre_commit_home, "run", "--all-files")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "seglint (fix)" in result.stdout and "files were modified by this hook" in result.stdout
+    assert (project / "train.py").read_text() == GOOD
+    assert (project / "bad.py").read_text() == BAD  # SEG001's fix is unsafe: not applied, still reported
+    assert "bad.py:3:8: SEG001 " in result.stdout
+    (project / "bad.py").write_text(GOOD)
+    git("add", "-A", cwd=project)
+    result = pre_commit(project, pre_commit_home, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
