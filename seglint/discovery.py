@@ -1,7 +1,7 @@
 """Expand command-line paths into the sorted list of files to lint.
 
-Directories are walked for ``*.py`` and ``*.pyi`` files (directory symlinks are not followed),
-skipping, as ruff does:
+Directories are walked for ``*.py`` and ``*.pyi`` files and Jupyter notebooks (``*.ipynb``) (directory
+symlinks are not followed), skipping, as ruff does:
 
 - what ``exclude`` / ``extend-exclude`` match, each entry judged by the configuration that governs its
   directory (the closest one at or above it, see :class:`~seglint.config.Configurations`);
@@ -38,7 +38,8 @@ from seglint.errors import ConfigError
 from seglint.globs import matches_entry
 from seglint.sources import file_kind, not_a_regular_file, read_error, read_text
 
-PYTHON_SUFFIXES = (".py", ".pyi")
+#: What a walk checks: Python files, stubs and notebooks (their code cells, see ``seglint.notebook``).
+CHECKED_SUFFIXES = (".py", ".pyi", ".ipynb")
 #: In one directory, the later file wins (``.ignore`` over ``.gitignore``, as in ripgrep and ruff).
 IGNORE_FILES = (".gitignore", ".ignore")
 _IGNORE_FILE_SIZE = 1 << 20
@@ -205,7 +206,7 @@ class _Collector:
                     if not entry.is_symlink():  # directory symlinks are not followed
                         below = (*chain, *self.ignore_files(path, in_repository=in_repository))
                         pending.append((path, below))
-                elif path.suffix in PYTHON_SUFFIXES:
+                elif path.suffix in CHECKED_SUFFIXES:
                     self.found(entry, path)
 
     def found(self, entry: os.DirEntry[str], path: Path) -> None:

@@ -119,3 +119,17 @@ def test_is_excluded_checks_ancestors_below_the_root_only(tmp_path: Path) -> Non
     settings = Settings(root=root)
     assert not is_excluded(root / "src" / "a.py", settings)
     assert is_excluded(root / "dist" / "a.py", settings)
+
+
+def test_a_walk_finds_notebooks_but_not_jupyters_checkpoints(tmp_path: Path) -> None:
+    for name in [
+        "train.ipynb",
+        "eda/explore.ipynb",
+        "eda/.ipynb_checkpoints/explore-checkpoint.ipynb",
+        "eda/explore.ipynb.bak",
+        "eda/data.json",
+    ]:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}\n")
+    assert discover(["."], Settings(root=tmp_path), cwd=tmp_path) == ("eda/explore.ipynb", "train.ipynb")

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from seglint import __version__
+from tests.notebooks import notebook
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,6 +30,14 @@ BAD = "import torch.nn.functional as F\n\nloss = F.cross_entropy(F.softmax(x, di
 GOOD = "import torch.nn.functional as F\n\nloss = F.cross_entropy(x, y)\n"
 REDUNDANT = "import torch.nn.functional as F\n\nloss = F.cross_entropy(F.log_softmax(x, dim=1), y)\n"
 TAG = f"v{__version__}"
+# A notebook whose bug spans two cells (the probabilities are made in cell 2, the loss is in cell 4).
+NOTEBOOK_BAD = notebook(
+    ("markdown", "# Train"),
+    ("code", "%matplotlib inline\nimport torch.nn.functional as F\nprobs = F.softmax(x, dim=1)"),
+    ("markdown", "## Loss"),
+    ("code", "loss = F.cross_entropy(probs, y)"),
+)
+NOTEBOOK_REDUNDANT = notebook(("code", REDUNDANT))
 
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "seglint tests",
@@ -138,6 +147,18 @@ def test_pre_commit_fails_on_the_bug_and_passes_on_correct_code(
     result = pre_commit(good, pre_commit_home, "run", "--all-files")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "seglint" in result.stdout and "Passed" in result.stdout
+
+
+def test_pre_commit_checks_notebooks(
+    tmp_path: Path, hook_source: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    files = {"train.ipynb": NOTEBOOK_BAD, "eda.ipynb": notebook(("code", GOOD)), "model.py": GOOD}
+    project = make_project(tmp_path / "notebooks", hook_source, files)
+    result = pre_commit(project, pre_commit_home, "run", "--all-files")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "train.ipynb:cell 4:1:8: SEG001 " in result.stdout
+    assert "(cell 2, line 3)" in result.stdout
+    assert "eda.ipynb" not in result.stdout and "model.py" not in result.stdout
 
 
 def test_pre_commit_honours_the_projects_excludes(
