@@ -403,7 +403,8 @@ def _isatty(stream: object) -> bool:
 def _add_noqa(run: _Run, options: argparse.Namespace) -> int:
     """Add a ``# noqa`` for each finding, file by file, writing as ``--fix`` does."""
     from seglint.diagnostics import FileError, FileResult
-    from seglint.noqa import add_noqa
+    from seglint.noqa import add_noqa, add_notebook_noqa
+    from seglint.notebook import is_notebook
     from seglint.output._shared import diagnostics_of
     from seglint.sources import read_source
 
@@ -416,7 +417,14 @@ def _add_noqa(run: _Run, options: argparse.Namespace) -> int:
         if isinstance(source, FileError):
             failed.append(FileResult(path, error=source))
             continue
-        text, added = add_noqa(source.text, diagnostics)
+        if is_notebook(path):
+            edited = add_notebook_noqa(source.text, diagnostics, path=path)
+            if isinstance(edited, FileError):
+                failed.append(FileResult(path, error=edited))
+                continue
+            text, added = edited
+        else:
+            text, added = add_noqa(source.text, diagnostics)
         error = _write_fixed(path, text, source.encoding, source.text)
         if error is not None:
             failed.append(FileResult(path, error=error))

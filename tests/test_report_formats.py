@@ -270,6 +270,36 @@ def test_add_noqa_round_trip(project: Path, capsys: pytest.CaptureFixture[str]) 
     assert run(capsys, "--add-noqa") == (0, "", "Added 0 noqa directives.\n")
 
 
+@pytest.mark.parametrize("layout", ["jupyter", "string"])
+def test_add_noqa_in_a_notebook_goes_into_the_cells(
+    project: Path, capsys: pytest.CaptureFixture[str], layout: str
+) -> None:
+    from tests.notebooks import notebook, sources
+
+    cells = [
+        ("markdown", "# Training\n`F.cross_entropy(F.softmax(x, dim=1), y)` in prose"),
+        ("code", "%matplotlib inline\nimport torch.nn.functional as F\n!pip list"),
+        # The shell escape is not Python (a triple quote that never closes): the cell's Python is what is tokenized.
+        ("code", '!echo """\nloss = F.cross_entropy(F.softmax(x, dim=1), y)  # noqa: E501\nz = 2'),
+        ("code", "other = F.cross_entropy(F.log_softmax(x, dim=1), y)"),
+    ]
+    path = project / "train.ipynb"
+    path.write_text(notebook(*cells, layout=layout))
+    before = path.read_text()
+    assert run(capsys, "--add-noqa", "train.ipynb") == (0, "", "Added 2 noqa directives.\n")
+    after = path.read_text()
+    assert sources(after) == [
+        cells[0][1],
+        cells[1][1],
+        '!echo """\nloss = F.cross_entropy(F.softmax(x, dim=1), y)  # noqa: E501, SEG001\nz = 2',
+        "other = F.cross_entropy(F.log_softmax(x, dim=1), y)  # noqa: SEG004",
+    ]
+    changed = [(old, new) for old, new in zip(before.splitlines(), after.splitlines()) if old != new]
+    assert len(before.splitlines()) == len(after.splitlines())
+    assert len(changed) == 2  # the two lines that got a comment, nothing else of the JSON
+    assert run(capsys, "train.ipynb") == (0, "All checks passed!\n", "")
+
+
 def test_add_noqa_refuses_fix_and_stdin(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "--add-noqa", "--fix")[0] == 2
     assert run(capsys, "--add-noqa", "-")[0] == 2
