@@ -489,18 +489,18 @@ def _check_file(
 ) -> FileResult:
     """Fix (or, with --diff, show the fixes for) one file."""
     from seglint.diagnostics import FileError, FileResult
-    from seglint.fixer import fix_source, unified_diff
+    from seglint.fixer import file_diff, fix_file_text
     from seglint.sources import read_source
 
     source = read_source(path)
     if isinstance(source, FileError):
         return FileResult(path, error=source)
-    outcome = fix_source(
-        source.text, lambda text: lint(text, path, select), unsafe_fixes=options.unsafe_fixes
+    outcome = fix_file_text(
+        source.text, lambda text: lint(text, path, select), path=path, unsafe_fixes=options.unsafe_fixes
     )
     if outcome.fixed:
         if options.diff:
-            run.diffs.append(unified_diff(source.text, outcome.source, path))
+            run.diffs.append(file_diff(source.text, outcome.source, path))
             run.texts[path] = outcome.source
         else:
             error = _write_fixed(path, outcome.source, source.encoding, source.text)
@@ -564,15 +564,15 @@ def _check_stdin(
         checked = _Run(results=[lint(source.text, path, select)], texts={path: source.text})
         return _report(checked, options, ALL_RULES)
 
-    from seglint.fixer import fix_source, unified_diff
+    from seglint.fixer import file_diff, fix_file_text
 
-    outcome = fix_source(
-        source.text, lambda text: lint(text, path, select), unsafe_fixes=options.unsafe_fixes
+    outcome = fix_file_text(
+        source.text, lambda text: lint(text, path, select), path=path, unsafe_fixes=options.unsafe_fixes
     )
     run = _Run(results=[outcome.result], fixed=outcome.fixed, texts={path: outcome.source})
     if options.diff:
         if outcome.fixed:
-            run.diffs.append(unified_diff(source.text, outcome.source, path))
+            run.diffs.append(file_diff(source.text, outcome.source, path))
         return _report(run, options, ALL_RULES)
     try:
         fixed_bytes = encode_source(outcome.source, source.encoding)

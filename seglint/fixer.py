@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seglint.diagnostics import Applicability, Diagnostic, Edit, FileResult, Fix, is_applicable
+from seglint.notebook import is_notebook
 from seglint.sources import Source, encode_source, read_source
 
 MAX_PASSES = 10
@@ -175,6 +176,28 @@ def fix_source(
         text, fixed = new_text, fixed + count
         result = lint(text)
     return FixOutcome(text, fixed, result)
+
+
+def fix_file_text(
+    text: str, lint: Callable[[str], FileResult], *, path: str, unsafe_fixes: bool = False
+) -> FixOutcome:
+    """:func:`fix_source` for the text of the file ``path``: a notebook's JSON is fixed cell by cell
+    and its changed cells spliced into it (see ``seglint.notebook.fixes``)."""
+    if is_notebook(path):
+        from seglint.notebook.fixes import fix_notebook
+
+        return fix_notebook(text, lint, path=path, unsafe_fixes=unsafe_fixes)
+    return fix_source(text, lint, unsafe_fixes=unsafe_fixes)
+
+
+def file_diff(before: str, after: str, path: str) -> str:
+    """The change from ``before`` to ``after`` in the file ``path``: a unified diff, one per changed
+    cell for a notebook."""
+    if is_notebook(path):
+        from seglint.notebook.fixes import notebook_diff
+
+        return notebook_diff(before, after, path)
+    return unified_diff(before, after, path)
 
 
 def unified_diff(before: str, after: str, path: str) -> str:

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from seglint.diagnostics import FileError
+from seglint.noqa import add_notebook_noqa
 from seglint.notebook.fixes import fix_notebook, notebook_diff
 from seglint.notebook.reader import read_notebook
 from seglint.notebook.splice import splice_sources
@@ -176,3 +177,19 @@ def test_the_diff_is_given_per_cell(tmp_path) -> None:
         + "+"
         + FIXED
     )
+
+
+@pytest.mark.parametrize("layout", ["jupyter", "string"])
+def test_add_noqa_comments_the_line_in_its_cell_and_keeps_the_magics(tmp_path, layout: str) -> None:
+    path = str(tmp_path / "train.ipynb")
+    text = notebook(
+        ("code", IMPORTS), ("markdown", "x"), ("code", "!nvidia-smi\n%%time\n" + BUG), layout=layout
+    )
+    found = lint_notebook(path)(text).diagnostics
+    edited = add_notebook_noqa(text, found, path=path)
+    assert not isinstance(edited, FileError)
+    noted, added = edited
+    assert added == 1
+    assert changed_bytes(text, noted) == ("", "  # noqa: SEG001")
+    assert sources(noted)[2] == "!nvidia-smi\n%%time\n" + BUG.rstrip("\n") + "  # noqa: SEG001\n"
+    assert lint_notebook(path)(noted).diagnostics == ()
