@@ -4,8 +4,12 @@ output format places a finding."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
+from seglint.cli import main
 from tests.notebooks import notebook, sources
 from tests.test_cli import seglint
 
@@ -154,3 +158,95 @@ def test_a_broken_notebook_is_an_error_next_to_the_findings_of_good_files(tmp_pa
     assert lines[4].startswith("d_train.ipynb:cell 5:3:10: SEG001 ")
     assert lines[5].startswith("e_script.py:2:8: SEG001 ")
     assert "3 files could not be checked." in result.stdout
+
+
+# --- where each output format places a finding in a notebook ------------------------------------------
+
+SCRIPT = "import torch.nn.functional as F\nloss = F.cross_entropy(F.softmax(x, dim=1), y)\n"
+SYNTAX = notebook(("markdown", "x"), ("code", "import torch\nloss = f(x,\n"), ("code", "y)"))
+
+
+def in_file(text: str, needle: str) -> tuple[int, int, int]:
+    """The line of the ``.ipynb`` text that holds ``needle``, and the columns it spans there."""
+    lines = text.splitlines()
+    (line,) = [number for number, content in enumerate(lines, start=1) if needle in content]
+    column = lines[line - 1].index(needle) + 1
+    return line, column, column + len(needle)
+
+
+def formatted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, output_format: str) -> str:
+    project(tmp_path, **{"train.ipynb": notebook(*CELLS), "script.py": SCRIPT, "syntax.ipynb": SYNTAX})
+    monkeypatch.chdir(tmp_path)
+    status = main(["--no-cache", "--select", "SEG001", "--output-format", output_format, "."])
+    assert status == 2  # syntax.ipynb could not be checked
+    return capsys.readouterr().out
+
+
+def test_json_counts_lines_in_the_cell_and_names_the_cell(tmp_path: Path, monkeypatch, capsys) -> None:
+    findings = json.loads(formatted(tmp_path, monkeypatch, capsys, "json"))
+    places = [(f["path"], f["cell"], f["line"], f["column"]) for f in findings]
+    assert places == [("script.py", None, 2, 8), ("train.ipynb", 5, 2, 8), ("train.ipynb", 5, 3, 10)]
+    (related,) = findings[1]["related"]
+    assert (related["cell"], related["line"], related["column"]) == (3, 2, 9)
+
+
+def test_sarif_points_at_the_line_of_the_ipynb_file_and_names_the_cell(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    (run,) = json.loads(formatted(tmp_path, monkeypatch, capsys, "sarif"))["runs"]
+    text = (tmp_path / "train.ipynb").read_text()
+    script, loss, direct = run["results"]
+    assert "fixes" in script and script["message"]["text"].startswith("`F.cross_entropy` expects")
+    region = loss["locations"][0]["physicalLocation"]["region"]
+    line, column, end = in_file(text, "criterion(probs, masks)")
+    assert region == {"startLine": line, "startColumn": column, "endLine": line, "endColumn": end}
+    assert loss["message"]["text"].startswith("cell 5, line 2: `nn.CrossEntropyLoss` expects logits")
+    (related,) = loss["relatedLocations"]
+    line, column, end = in_file(text, "logits.softmax(dim=1)")
+    assert related["physicalLocation"]["region"] == {
+        "startLine": line,
+        "startColumn": column,
+        "endLine": line,
+        "endColumn": end,
+    }
+    assert related["message"]["text"] == "cell 3, line 2: `softmax` makes the probabilities here"
+    # The fix's edits count the cell's lines, and its text is not JSON: left out in a notebook.
+    assert direct["message"]["text"].startswith("cell 5, line 3: ") and "fixes" not in direct
+    (notification,) = run["invocations"][0]["toolExecutionNotifications"]
+    line, column, _ = in_file(SYNTAX, "loss = f(x,")
+    assert notification["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": line,
+        "startColumn": column + len("loss = f"),
+    }
+    assert (
+        notification["message"]["text"] == "syntax.ipynb: cell 2, line 2: syntax error: '(' was never closed"
+    )
+
+
+def test_github_annotates_the_line_of_the_ipynb_file_and_names_the_cell(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    lines = formatted(tmp_path, monkeypatch, capsys, "github").splitlines()
+    text = (tmp_path / "train.ipynb").read_text()
+    line, column, end = in_file(text, "criterion(probs, masks)")
+    assert lines[2] == (
+        f"::error file=train.ipynb,line={line},col={column},endLine={line},endColumn={end},"
+        "title=seglint (SEG001)::SEG001 cell 5, line 2: `nn.CrossEntropyLoss` expects logits but "
+        "receives probabilities from `softmax` (cell 3, line 2)"
+    )
+    line, column, _ = in_file(SYNTAX, "loss = f(x,")
+    assert lines[1] == (
+        f"::error file=syntax.ipynb,line={line},col={column + len('loss = f')},title=seglint::"
+        "cell 2, line 2: syntax error: '(' was never closed"
+    )
+
+
+def test_gitlab_names_the_cell_in_the_description(tmp_path: Path, monkeypatch, capsys) -> None:
+    issues = json.loads(formatted(tmp_path, monkeypatch, capsys, "gitlab"))
+    descriptions = {issue["location"]["path"]: issue["description"] for issue in issues}
+    assert descriptions["syntax.ipynb"] == (
+        "seglint could not check this file: cell 2, line 2: syntax error: '(' was never closed"
+    )
+    train = [issue for issue in issues if issue["location"]["path"] == "train.ipynb"]
+    assert train[0]["description"].startswith("SEG001 cell 5, line 2: `nn.CrossEntropyLoss` expects")
+    assert train[0]["location"]["lines"]["begin"] == in_file(notebook(*CELLS), "criterion(probs, masks)")[0]

@@ -134,6 +134,7 @@ def test_json_has_one_object_per_finding_with_every_key() -> None:
     ]
     assert data[2] == {
         "path": "src/b.py",
+        "cell": None,
         "line": 2,
         "column": 8,
         "end_line": 2,
@@ -150,6 +151,7 @@ def test_json_has_one_object_per_finding_with_every_key() -> None:
         "related": [
             {
                 "path": "src/b.py",
+                "cell": None,
                 "line": 2,
                 "column": 24,
                 "end_line": 2,

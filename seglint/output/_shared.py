@@ -17,6 +17,7 @@ __all__ = [
     "errors_of",
     "file_line",
     "file_span",
+    "in_cell",
     "is_applicable",
     "plural",
     "severity_counts",
@@ -65,6 +66,16 @@ def file_line(path: str, span: Span | None, notebook: CellLocation | None = None
     if span is None or not span.line:
         return path, 1
     return path, file_span(span, notebook).line
+
+
+def in_cell(message: str, span: Span | None, notebook: CellLocation | None = None) -> str:
+    """``message`` headed by the notebook cell and the line in it (``cell 3, line 2: ...``), for formats
+    that point at a line of the ``.ipynb`` file, which does not say which cell it is; else unchanged."""
+    if notebook is None:
+        return message
+    if span is None or not span.line:
+        return f"cell {notebook.cell}: {message}"
+    return f"cell {notebook.cell}, line {span.line}: {message}"
 
 
 def plural(count: int, word: str, suffix: str = "s") -> str:

@@ -1,14 +1,17 @@
 """``--format github``: GitHub Actions workflow commands, which become annotations on the diff.
 
 https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions
+
+An annotation in a notebook points at the line of the ``.ipynb`` file that stores the flagged source
+line (GitHub shows it on the JSON), and its message names the cell and the line in it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from seglint.diagnostics import FileError, FileResult
-from seglint.output._shared import entries
+from seglint.diagnostics import FileError, FileResult, Span
+from seglint.output._shared import entries, file_span, in_cell
 
 
 def escape_data(text: str) -> str:
@@ -31,11 +34,14 @@ def render(results: Sequence[FileResult]) -> str:
     for item in entries(results):
         if isinstance(item, FileError):
             where: list[tuple[str, object]] = [("file", item.path)]
-            if item.line:
-                where += [("line", item.line), ("col", item.column)]
-            lines.append(_command("error", [*where, ("title", "seglint")], item.reason))
+            point = Span(item.line, item.column, item.line, item.column) if item.line else None
+            if point is not None:
+                in_file = file_span(point, item.notebook)
+                where += [("line", in_file.line), ("col", in_file.column if item.column else 0)]
+            message = in_cell(item.reason, point, item.notebook)
+            lines.append(_command("error", [*where, ("title", "seglint")], message))
             continue
-        span = item.span
+        span = file_span(item.span, item.notebook)
         properties: list[tuple[str, object]] = [
             ("file", item.path),
             ("line", span.line),
@@ -45,5 +51,6 @@ def render(results: Sequence[FileResult]) -> str:
             ("title", f"seglint ({item.code})"),
         ]
         level = "error" if item.severity == "error" else "warning"
-        lines.append(_command(level, properties, f"{item.code} {item.message}"))
+        message = in_cell(item.message, item.span, item.notebook)
+        lines.append(_command(level, properties, f"{item.code} {message}"))
     return "".join(line + "\n" for line in lines)

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from seglint.diagnostics import Diagnostic, FileResult, Span
-from seglint.output._shared import diagnostics_of, errors_of, file_line, file_span, span_text
+from seglint.output._shared import diagnostics_of, errors_of, file_line, file_span, in_cell, span_text
 
 SEVERITIES = {"error": "major", "warning": "minor"}
 FILE_ERROR = "seglint:file-error"
@@ -46,7 +46,7 @@ def fingerprints(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str]) 
 def _issue(diagnostic: Diagnostic, fingerprint: str) -> dict[str, Any]:
     path, line = file_line(diagnostic.path, diagnostic.span, diagnostic.notebook)
     return {
-        "description": f"{diagnostic.code} {diagnostic.message}",
+        "description": f"{diagnostic.code} {in_cell(diagnostic.message, diagnostic.span, diagnostic.notebook)}",
         "check_name": diagnostic.code,
         "fingerprint": fingerprint,
         "severity": SEVERITIES.get(diagnostic.severity, "minor"),
@@ -62,7 +62,7 @@ def render(results: Sequence[FileResult], *, sources: Mapping[str, str]) -> str:
         path, line = file_line(error.path, span, error.notebook)
         issues.append(
             {
-                "description": f"seglint could not check this file: {error.reason}",
+                "description": f"seglint could not check this file: {in_cell(error.reason, span, error.notebook)}",
                 "check_name": FILE_ERROR,
                 "fingerprint": _digest(FILE_ERROR, error.path, error.reason),
                 "severity": "critical",

@@ -1,4 +1,8 @@
-"""``--format json``: a JSON array with one object per finding (file errors are not findings)."""
+"""``--format json``: a JSON array with one object per finding (file errors are not findings).
+
+In a notebook, ``line`` and ``column`` count the lines of the cell that ``cell`` numbers (from 1, over
+all cells); ``cell`` is ``null`` elsewhere, as in ruff's JSON.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from seglint.diagnostics import Diagnostic, FileResult, Fix, Span
+from seglint.diagnostics import CellLocation, Diagnostic, FileResult, Fix, Span
 from seglint.output._shared import diagnostics_of
 
 
@@ -17,6 +21,10 @@ def _span(span: Span) -> dict[str, int]:
         "end_line": span.end_line,
         "end_column": span.end_column,
     }
+
+
+def _cell(notebook: CellLocation | None) -> int | None:
+    return notebook.cell if notebook is not None else None
 
 
 def _fix(fix: Fix | None) -> dict[str, Any] | None:
@@ -33,13 +41,17 @@ def finding(diagnostic: Diagnostic) -> dict[str, Any]:
     """The JSON object for one finding."""
     return {
         "path": diagnostic.path,
+        "cell": _cell(diagnostic.notebook),
         **_span(diagnostic.span),
         "code": diagnostic.code,
         "name": diagnostic.name,
         "message": diagnostic.message,
         "severity": diagnostic.severity,
         "fix": _fix(diagnostic.fix),
-        "related": [{"path": r.path, **_span(r.span), "message": r.message} for r in diagnostic.related],
+        "related": [
+            {"path": r.path, "cell": _cell(r.notebook), **_span(r.span), "message": r.message}
+            for r in diagnostic.related
+        ],
     }
 
 

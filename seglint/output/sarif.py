@@ -3,6 +3,10 @@
 Paths below the working directory become relative URIs against ``%SRCROOT%``; columns count code
 points (``columnKind: unicodeCodePoints``). Files that could not be read or parsed are reported as
 ``toolExecutionNotifications`` of the run's invocation (which is then not successful).
+
+In a notebook, regions are in the lines and columns of the ``.ipynb`` file (inside the JSON strings
+that store the cell's source) and messages begin with the cell and the line in it; a fix is left out
+there, since its edits count the cell's lines and its text is not JSON-escaped.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from seglint.diagnostics import Diagnostic, FileError, FileResult, Span
-from seglint.output._shared import diagnostics_of, errors_of
+from seglint.output._shared import diagnostics_of, errors_of, file_span, in_cell
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 VERSION = "2.1.0"
@@ -82,15 +86,19 @@ def _result(diagnostic: Diagnostic, index: int) -> dict[str, Any]:
         "ruleId": diagnostic.code,
         "ruleIndex": index,
         "level": _level(diagnostic.severity),
-        "message": {"text": diagnostic.message},
-        "locations": [_physical(diagnostic.path, diagnostic.span)],
+        "message": {"text": in_cell(diagnostic.message, diagnostic.span, diagnostic.notebook)},
+        "locations": [_physical(diagnostic.path, file_span(diagnostic.span, diagnostic.notebook))],
     }
     if diagnostic.related:
         result["relatedLocations"] = [
-            {"id": i, **_physical(r.path, r.span), "message": {"text": r.message}}
+            {
+                "id": i,
+                **_physical(r.path, file_span(r.span, r.notebook)),
+                "message": {"text": in_cell(r.message, r.span, r.notebook)},
+            }
             for i, r in enumerate(diagnostic.related, start=1)
         ]
-    if diagnostic.fix is not None:
+    if diagnostic.fix is not None and diagnostic.notebook is None:
         result["fixes"] = [
             {
                 "description": {"text": diagnostic.fix.title},
@@ -110,13 +118,15 @@ def _result(diagnostic: Diagnostic, index: int) -> dict[str, Any]:
 
 def _notification(error: FileError) -> dict[str, Any]:
     location: dict[str, Any] = {"artifactLocation": artifact_location(error.path)}
-    if error.line:
-        location["region"] = {"startLine": error.line}
+    point = Span(error.line, error.column, error.line, error.column) if error.line else None
+    if point is not None:
+        in_file = file_span(point, error.notebook)
+        location["region"] = {"startLine": in_file.line}
         if error.column:
-            location["region"]["startColumn"] = error.column
+            location["region"]["startColumn"] = in_file.column
     return {
         "level": "error",
-        "message": {"text": f"{error.path}: {error.reason}"},
+        "message": {"text": f"{error.path}: {in_cell(error.reason, point, error.notebook)}"},
         "locations": [{"physicalLocation": location}],
     }
 
