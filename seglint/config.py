@@ -98,7 +98,7 @@ class Settings:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    libraries: tuple[str, ...] = ()
+    libraries: tuple[str, ...] = LIBRARIES  # every catalogued library unless the table says
     logits_losses: tuple[str, ...] = ()
     log_probability_losses: tuple[str, ...] = ()
     probability_functions: tuple[str, ...] = ()
@@ -248,7 +248,7 @@ def parse_table(
         exclude=exclude,
         extend_exclude=extend_exclude,
         per_file_ignores=tuple(per_file),
-        libraries=check.libraries("libraries", table.get("libraries", [])),
+        libraries=check.libraries("libraries", table["libraries"]) if "libraries" in table else LIBRARIES,
         logits_losses=check.qualified_names("logits-losses", table.get("logits-losses", [])),
         log_probability_losses=check.qualified_names(
             "log-probability-losses", table.get("log-probability-losses", [])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from seglint.analysis.catalogue import TORCH, Catalogue
+from seglint.analysis.catalogue import Catalogue
 from seglint.analysis.dataflow import analyse_module
+from seglint.analysis.libraries import DEFAULT
 from seglint.analysis.project import Project
 from seglint.diagnostics import FileError, FileResult
 from seglint.parse import UnparsableSource, parse
-from seglint.prefilter import could_match
+from seglint.prefilter import could_match, imported_libraries
 from seglint.rules import ALL_RULES
 from seglint.suppression import filter_suppressed
 
@@ -17,7 +18,7 @@ def lint_source(
     path: str,
     *,
     select: frozenset[str],
-    catalogue: Catalogue = TORCH,
+    catalogue: Catalogue = DEFAULT,
     project: Project | None = None,
     partial: bool | None = None,
 ) -> FileResult:
@@ -31,13 +32,22 @@ def lint_source(
     if project is not None:
         catalogue = project.catalogue
     providers = project.providers if project is not None else None
-    if not could_match(source, select, catalogue, cross_module=project is not None, providers=providers):
+    # A block of the file sees the file's imports.
+    imported = imported_libraries(source, catalogue.library_words())
+    if not could_match(
+        source,
+        select,
+        catalogue,
+        cross_module=project is not None,
+        providers=providers,
+        imported=imported,
+    ):
         return FileResult(path)
     try:
         parsed = parse(
             source,
             triggered=lambda text: could_match(
-                text, select, catalogue, cross_module=True, providers=providers
+                text, select, catalogue, cross_module=True, providers=providers, imported=imported
             ),
             partial=partial,
         )

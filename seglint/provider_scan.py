@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from seglint.codetext import code_text
 from seglint.limits import DEFAULT_LIMITS, Limits
+from seglint.prefilter import imported_libraries
 from seglint.providers import Providers, providers_in
 from seglint.roots import ProjectRoot
 from seglint.sources import read_text
@@ -35,7 +36,7 @@ from seglint.sources import read_text
 if TYPE_CHECKING:
     from seglint.analysis.catalogue import Catalogue
 
-INDEX_NAME = "providers-v1.json"
+INDEX_NAME = "providers-v2.json"
 
 _IMPORT = re.compile(
     r"^[ \t]*(?:from[ \t]+(?P<level>\.*)[ \t]*(?P<base>[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n;]*)"
@@ -61,14 +62,13 @@ def project_providers(
     """
     words = sorted(catalogue.loss_words())
     limit, max_size = limits.max_project_files, limits.max_file_size
-    found = Providers()
+    scanned: list[list] = []
     if not root.has_marker:
         closure = _ImportClosure(root.path, limit, max_size)
-        for _, text in closure.modules(checked):
-            found = found.merged(providers_in(text, words))
+        scanned = [_scan(text, catalogue) for _, text in closure.modules(checked)]
         if closure.stopped and warn is not None:
             warn(_stopped_message(root.path, limit, "modules"))
-        return found
+        return _combined(scanned)
 
     index_path = cache_dir / INDEX_NAME if cache_dir is not None else None
     entries = _load_index(index_path, words)
@@ -82,17 +82,48 @@ def project_providers(
         key = str(path)
         stamp = [status.st_mtime_ns, status.st_size]
         entry = entries.get(key)
-        if not (isinstance(entry, list) and len(entry) == 4 and entry[:2] == stamp):
+        if not (isinstance(entry, list) and len(entry) == 2 + _ENTRY_FIELDS and entry[:2] == stamp):
             text = read_text(path, max_size=max_size)
-            provided = providers_in(text, words) if text is not None else Providers()
-            entry = [*stamp, sorted(provided.functions), sorted(provided.classes)]
+            entry = [*stamp, *(_scan(text, catalogue) if text is not None else _scan("", catalogue))]
         fresh[key] = entry
-        found = found.merged(Providers(frozenset(entry[2]), frozenset(entry[3])))
+        scanned.append(entry[2:])
     if walk.stopped and warn is not None:
         warn(_stopped_message(root.path, limit, "files and directories"))
     if index_path is not None and fresh != entries:
         _write_json(index_path, {"words": words, "files": fresh})
-    return found
+    return _combined(scanned)
+
+
+_ENTRY_FIELDS = 5
+
+
+def _scan(text: str, catalogue: Catalogue) -> list:
+    """One module's part, as JSON-ready lists: the libraries it imports, the providers its text
+    defines through loss names that count everywhere, and those it defines through any loss name
+    (which count once some module of the project imports a catalogued library)."""
+    libraries = sorted(imported_libraries(text, catalogue.library_words()))
+    everywhere = providers_in(text, sorted(catalogue.loss_words_where(frozenset())))
+    anywhere = providers_in(text, sorted(catalogue.loss_words())) if catalogue.library_of else everywhere
+    return [
+        libraries,
+        sorted(everywhere.functions),
+        sorted(everywhere.classes),
+        sorted(anywhere.functions - everywhere.functions),
+        sorted(anywhere.classes - everywhere.classes),
+    ]
+
+
+def _combined(scanned: list[list]) -> Providers:
+    libraries = frozenset(library for entry in scanned for library in entry[0])
+    functions: set[str] = set()
+    classes: set[str] = set()
+    for _, own_functions, own_classes, library_functions, library_classes in scanned:
+        functions.update(own_functions)
+        classes.update(own_classes)
+        if libraries:
+            functions.update(library_functions)
+            classes.update(library_classes)
+    return Providers(frozenset(functions), frozenset(classes), libraries)
 
 
 def _stopped_message(root: Path, limit: int, what: str) -> str:

@@ -28,6 +28,9 @@ _TOP_LEVEL = re.compile(
 class Providers:
     functions: frozenset[str] = frozenset()  # functions and module-level objects
     classes: frozenset[str] = frozenset()
+    # The catalogued libraries some module of the project imports: their loss names count in every
+    # file of it (``from .losses import DiceLoss`` where ``losses.py`` imports MONAI's).
+    libraries: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.functions or self.classes)
@@ -52,7 +55,9 @@ class Providers:
         return False
 
     def merged(self, other: Providers) -> Providers:
-        return Providers(self.functions | other.functions, self.classes | other.classes)
+        return Providers(
+            self.functions | other.functions, self.classes | other.classes, self.libraries | other.libraries
+        )
 
 
 _MAX_OBJECT_LINES = 5

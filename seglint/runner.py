@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from seglint.cache import ABSENT, Cache, content_hash
 from seglint.diagnostics import FileError, FileResult
+from seglint.library_facts import LIBRARIES
 from seglint.limits import DEFAULT_LIMITS, Limits
 from seglint.notebook import NotebookCode, is_notebook, notebook_code
 from seglint.prefilter import could_match
@@ -39,7 +40,7 @@ MIN_FILES_FOR_POOL = 1000
 class CatalogueSpec:
     """The configuration's catalogue entries: plain data, so it can be sent to worker processes."""
 
-    libraries: tuple[str, ...] = ()
+    libraries: tuple[str, ...] = LIBRARIES
     logits_losses: tuple[str, ...] = ()
     log_probability_losses: tuple[str, ...] = ()
     probability_functions: tuple[str, ...] = ()

@@ -75,24 +75,41 @@ def test_bad_catalogue_entries_name_the_key_the_value_and_the_choices(
     assert str(error.value) == expected
 
 
-def test_configured_library_losses_are_reported_through_the_cli(tmp_path: Path) -> None:
+def run_seglint(cwd: Path, *paths: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "seglint", "--no-cache", *paths],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_library_losses_are_on_by_default_and_the_key_replaces_the_set(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(
         "import torch\nfrom monai.losses import DiceCELoss\n\n"
         "def step(logits, y):\n    return DiceCELoss(to_onehot_y=True)(torch.softmax(logits, 1), y)\n"
     )
-
-    def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "seglint", "--no-cache", "train.py"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=False,
+    finding = "train.py:5:12: SEG001 `monai.losses.DiceCELoss` expects logits"
+    for table, found in (
+        ("", True),
+        ('libraries = ["monai"]\n', True),
+        ('libraries = ["timm", "torchvision"]\n', False),
+        ("libraries = []\n", False),
+    ):
+        (tmp_path / "pyproject.toml").write_text("[tool.seglint]\n" + table)
+        completed = run_seglint(tmp_path, "train.py")
+        assert (completed.returncode, finding in completed.stdout) == ((1, True) if found else (0, False)), (
+            table
         )
 
-    (tmp_path / "pyproject.toml").write_text("[tool.seglint]\n")
-    assert run().returncode == 0
-    (tmp_path / "pyproject.toml").write_text('[tool.seglint]\nlibraries = ["monai"]\n')
-    completed = run()
-    assert completed.returncode == 1
+
+def test_a_library_imported_by_another_module_of_the_project_applies(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'seg'\n")
+    (tmp_path / "losses.py").write_text("from monai.losses import DiceCELoss\n")
+    (tmp_path / "train.py").write_text(
+        "import torch\nfrom losses import DiceCELoss\n\n"
+        "def step(logits, y):\n    return DiceCELoss()(torch.softmax(logits, 1), y)\n"
+    )
+    completed = run_seglint(tmp_path, "train.py")
     assert "train.py:5:12: SEG001 `monai.losses.DiceCELoss` expects logits" in completed.stdout

@@ -1,4 +1,5 @@
-"""Third-party and user-configured losses apply only when the configuration names them."""
+"""Third-party losses apply by default wherever their library is imported; user-configured ones
+only when the configuration names them."""
 
 from __future__ import annotations
 
@@ -29,12 +30,41 @@ def test_configured_catalogue_matches_inline_expectations(name: str) -> None:
     assert sorted((d.span.line, d.code) for d in result.diagnostics) == expected_findings(source)
 
 
+def test_without_configuration_every_library_applies() -> None:
+    source = (FIXTURES / "segmentation_libraries.py").read_text()
+    findings = lint_source(source, "segmentation_libraries.py", select=ALL_CODES).diagnostics
+    assert sorted((d.span.line, d.code) for d in findings) == expected_findings(source)
+
+
 @pytest.mark.parametrize("name", ["segmentation_libraries.py", "user_catalogue.py"])
-def test_without_configuration_third_party_losses_are_not_known(name: str) -> None:
+def test_with_no_libraries_third_party_losses_are_not_known(name: str) -> None:
     source = (FIXTURES / name).read_text()
-    findings = lint_source(source, name, select=ALL_CODES).diagnostics
+    findings = lint_source(
+        source, name, select=ALL_CODES, catalogue=build_catalogue(libraries=[])
+    ).diagnostics
     # Only torch's own F.cross_entropy with a user probability function would remain, and it is unknown too.
     assert findings == ()
+
+
+REPLACED = """\
+import torch
+from monai.losses import DiceCELoss
+from timm.loss import LabelSmoothingCrossEntropy
+
+
+def step(logits, y):
+    DiceCELoss()(torch.softmax(logits, 1), y)
+    LabelSmoothingCrossEntropy()(logits.softmax(-1), y)
+"""
+
+
+@pytest.mark.parametrize(
+    ("libraries", "lines"), [(["monai"], [7]), (["timm"], [8]), ([], []), (None, [7, 8])]
+)
+def test_the_named_libraries_replace_the_set(libraries: list[str] | None, lines: list[int]) -> None:
+    catalogue = build_catalogue() if libraries is None else build_catalogue(libraries=libraries)
+    findings = lint_source(REPLACED, "step.py", select=ALL_CODES, catalogue=catalogue).diagnostics
+    assert [d.span.line for d in findings] == lines
 
 
 def test_every_library_fact_names_its_library_and_its_source() -> None:

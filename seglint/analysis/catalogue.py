@@ -200,6 +200,10 @@ class Catalogue:
     loss_modules: Mapping[str, LossSpec] = field(
         default_factory=lambda: {name: LossSpec(expects) for name, expects in LOSS_MODULES.items()}
     )
+    # The library (its import name) each library loss belongs to: the prefilter counts such a loss's
+    # name only in a file or project that imports that library.
+    library_of: Mapping[str, str] = field(default_factory=dict)
+    _words: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def extended(
         self,
@@ -207,11 +211,13 @@ class Catalogue:
         loss_functions: Mapping[str, LossSpec] = {},
         loss_modules: Mapping[str, LossSpec] = {},
         producer_functions: Mapping[str, tuple[Kind, str]] = {},
+        library_of: Mapping[str, str] = {},
     ) -> Catalogue:
         return Catalogue(
             producer_functions={**self.producer_functions, **producer_functions},
             loss_functions={**self.loss_functions, **loss_functions},
             loss_modules={**self.loss_modules, **loss_modules},
+            library_of={**self.library_of, **library_of},
         )
 
     def star_names(self, module: str) -> dict[str, str]:
@@ -223,6 +229,36 @@ class Catalogue:
     def loss_words(self) -> frozenset[str]:
         """The last component of every loss name, for the byte prefilter."""
         return frozenset(name.rsplit(".", 1)[-1] for name in (*self.loss_functions, *self.loss_modules))
+
+    def library_words(self) -> Mapping[str, frozenset[str]]:
+        """The loss words that count only where their library is imported, by library. A word that
+        some other loss (torch's, the user's) also ends in counts everywhere and is not among them."""
+        if "library words" in self._words:
+            return self._words["library words"]
+        everywhere = {
+            name.rsplit(".", 1)[-1]
+            for name in (*self.loss_functions, *self.loss_modules)
+            if name not in self.library_of
+        }
+        words: dict[str, set[str]] = {}
+        for name, library in self.library_of.items():
+            word = name.rsplit(".", 1)[-1]
+            if word not in everywhere:
+                words.setdefault(library, set()).add(word)
+        result = {library: frozenset(found) for library, found in sorted(words.items())}
+        self._words["library words"] = result
+        return result
+
+    def loss_words_where(self, imported: frozenset[str]) -> frozenset[str]:
+        """The loss words that count in a file where the libraries ``imported`` are imported (memoised:
+        the prefilter asks for every file)."""
+        found = self._words.get(imported)
+        if found is None:
+            gated = self.library_words()
+            everywhere = self.loss_words().difference(*gated.values())
+            found = everywhere.union(*(gated[library] for library in imported if library in gated))
+            self._words[imported] = found
+        return found
 
     def producer_words(self) -> frozenset[str]:
         return frozenset(name.rsplit(".", 1)[-1] for name in self.producer_functions)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from seglint.analysis.catalogue import TORCH, Catalogue
+from seglint.analysis.catalogue import Catalogue
 from seglint.analysis.facts import ModuleFacts
+from seglint.analysis.libraries import DEFAULT
 from seglint.analysis.module import ModuleInterpreter
 
 if TYPE_CHECKING:
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def analyse_module(
-    parsed: ParsedSource, path: str, *, catalogue: Catalogue = TORCH, project: Project | None = None
+    parsed: ParsedSource, path: str, *, catalogue: Catalogue = DEFAULT, project: Project | None = None
 ) -> ModuleFacts:
     """Facts about where probabilities, one-hot and log-probability tensors meet losses in a module.
 

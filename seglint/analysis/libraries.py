@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from seglint.analysis.catalogue import TORCH, Catalogue, Expects, Kind, LossSpec
 from seglint.library_facts import LIBRARIES, LOSSES, LossFact
 
-__all__ = ["LIBRARIES", "build_catalogue", "loss_spec"]
+__all__ = ["DEFAULT", "LIBRARIES", "build_catalogue", "loss_spec"]
 
 
 def loss_spec(fact: LossFact) -> LossSpec:
@@ -25,12 +25,13 @@ def loss_spec(fact: LossFact) -> LossSpec:
 
 def build_catalogue(
     *,
-    libraries: Iterable[str] = (),
+    libraries: Iterable[str] = LIBRARIES,
     logits_losses: Iterable[str] = (),
     log_probability_losses: Iterable[str] = (),
     probability_functions: Iterable[str] = (),
 ) -> Catalogue:
-    """torch's catalogue plus the named libraries and the user's own names (all validated by config).
+    """torch's catalogue plus the named libraries (by default every catalogued one) and the user's own
+    names (all validated by config).
 
     A user loss whose last name component starts with a capital letter is taken for a class (its
     instances are called with the input); any other name for a function called with the input.
@@ -38,10 +39,12 @@ def build_catalogue(
     chosen = frozenset(libraries)
     loss_modules: dict[str, LossSpec] = {}
     loss_functions: dict[str, LossSpec] = {}
+    library_of: dict[str, str] = {}
     for fact in LOSSES:
         if fact.library in chosen:
             target = loss_modules if fact.callable == "class" else loss_functions
             target[fact.name] = loss_spec(fact)
+            library_of[fact.name] = fact.library
     for names, expects in (
         (logits_losses, Expects.LOGITS),
         (log_probability_losses, Expects.LOG_PROBABILITIES),
@@ -50,6 +53,15 @@ def build_catalogue(
             target = loss_modules if name.rsplit(".", 1)[-1][:1].isupper() else loss_functions
             target[name] = LossSpec(expects)
     producers = {name: (Kind.PROBABILITIES, name.rsplit(".", 1)[-1]) for name in probability_functions}
+    for name in (*logits_losses, *log_probability_losses):
+        library_of.pop(name, None)  # the user's own name counts everywhere
     return TORCH.extended(
-        loss_functions=loss_functions, loss_modules=loss_modules, producer_functions=producers
+        loss_functions=loss_functions,
+        loss_modules=loss_modules,
+        producer_functions=producers,
+        library_of=library_of,
     )
+
+
+# What a run without configuration uses: torch and every catalogued library.
+DEFAULT: Catalogue = build_catalogue()

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import libcst as cst
 
-from seglint.analysis.catalogue import TORCH, Catalogue
+from seglint.analysis.catalogue import Catalogue
+from seglint.analysis.libraries import DEFAULT
 from seglint.analysis.module import ModuleInterpreter
 from seglint.analysis.values import UNKNOWN, Ref, Value
 from seglint.parse import ParsedSource, parse
@@ -28,7 +29,7 @@ class Project:
         root: Path,
         *,
         read: Callable[[Path], str | None],
-        catalogue: Catalogue = TORCH,
+        catalogue: Catalogue = DEFAULT,
         display: Callable[[Path], str] = lambda path: os.path.relpath(path),
         providers: Providers | None = None,
     ) -> None:
@@ -145,13 +146,22 @@ class Project:
                 result: set = set()
                 for possibility in value:
                     if isinstance(possibility, Ref) and not possibility.qualified.startswith("torch"):
-                        result |= self.lookup(possibility.qualified, interpreter)
+                        found = self.lookup(possibility.qualified, interpreter)
+                        # A library's name (``from monai.losses import DiceLoss``) stays a name.
+                        outside = not found and not self._is_project_name(possibility.qualified, interpreter)
+                        result |= {possibility} if outside else found
                     else:
                         result.add(possibility)
                 return frozenset(result)
             finally:
                 self._resolving.discard(absolute)
         return UNKNOWN
+
+    def _is_project_name(self, qualified: str, requester: ModuleInterpreter) -> bool:
+        """Whether ``qualified`` is relative or its top-level package is one of the project's modules."""
+        if qualified.startswith("."):
+            return True
+        return self._locate(qualified.split(".", 1)[0], requester.directory or self.root) is not None
 
     def star_names(self, module: str, requester: ModuleInterpreter) -> dict[str, str]:
         """What ``from module import *`` binds when ``module`` is one of the project's: its public
