@@ -100,10 +100,12 @@ def test_nested_catalogues_are_each_used_for_their_own_files(tree: Run) -> None:
     files = {
         "a/pyproject.toml": '[tool.seglint]\nlibraries = ["monai"]\n',
         "a/train.py": MONAI,
-        "b/pyproject.toml": "[tool.seglint]\n",
+        "b/pyproject.toml": "[tool.seglint]\nlibraries = []\n",
         "b/train.py": MONAI,
+        "c/pyproject.toml": "[tool.seglint]\n",  # every library by default
+        "c/train.py": MONAI,
     }
-    assert reported(tree(files)) == ["a/train.py SEG001"]
+    assert reported(tree(files)) == ["a/train.py SEG001", "c/train.py SEG001"]
 
 
 def test_config_applies_one_file_to_everything(tree: Run) -> None:
