@@ -107,8 +107,81 @@ PRESERVING_METHODS = frozenset(
         "reshape_as",
         "requires_grad_",
         "detach_",
+        # Resizing, repeating, flipping and selecting keep probabilities.
+        "resize",
+        "resize_",
+        "resize_as",
+        "expand",
+        "expand_as",
+        "repeat",
+        "repeat_interleave",
+        "flip",
+        "fliplr",
+        "flipud",
+        "roll",
+        "narrow",
+        "select",
+        "index_select",
+        "masked_select",
+        "unflatten",
+        "squeeze_",
+        "unsqueeze_",
+        "swapaxes",
+        "swapdims",
+        "t",
     }
 )
+# Tensor methods (and torch functions) that clamp values into a range: probabilities stay
+# probabilities, and their log is finite, so taking it is no longer log(softmax)'s problem.
+CLAMPING_METHODS = frozenset(
+    {"clamp", "clamp_", "clip", "clip_", "clamp_min", "clamp_min_", "clamp_max", "clamp_max_"}
+)
+CLAMPING_FUNCTIONS = frozenset({"torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max"})
+# Tensor methods that split a tensor into a tuple of tensors of the same kind.
+SPLITTING_METHODS = frozenset({"chunk", "split", "unbind", "tensor_split", "split_with_sizes"})
+SPLITTING_FUNCTIONS = frozenset(
+    {"torch.chunk", "torch.split", "torch.unbind", "torch.tensor_split", "torch.split_with_sizes"}
+)
+# Functions whose result holds the elements of the sequence they are given, of the same kind.
+JOINING_FUNCTIONS = frozenset(
+    {
+        "torch.cat",
+        "torch.concat",
+        "torch.concatenate",
+        "torch.stack",
+        "torch.hstack",
+        "torch.vstack",
+        "torch.dstack",
+    }
+)
+# Functions that return their first argument (a model) wrapped, so that calling the result calls it.
+MODEL_WRAPPERS = frozenset(
+    {
+        "torch.nn.DataParallel",
+        "torch.nn.parallel.DataParallel",
+        "torch.nn.parallel.DistributedDataParallel",
+        "torch.nn.SyncBatchNorm.convert_sync_batchnorm",
+        "torch.compile",
+        "torch.jit.script",
+        "torch.optim.swa_utils.AveragedModel",
+        "copy.deepcopy",
+        "copy.copy",
+    }
+)
+# Module classes whose instances return their input's values resampled or unchanged.
+PASS_THROUGH_MODULES = frozenset(
+    {
+        "torch.nn.Upsample",
+        "torch.nn.UpsamplingBilinear2d",
+        "torch.nn.UpsamplingNearest2d",
+        "torch.nn.Identity",
+    }
+)
+# ``F.interpolate`` keeps probabilities in these modes (bicubic can overshoot [0, 1]).
+INTERPOLATE_FUNCTIONS = frozenset({"torch.nn.functional.interpolate", "torch.nn.functional.upsample"})
+INTERPOLATE_KEEPING_MODES = frozenset({"nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area"})
+# Containers of modules: they hold what the list or dict they are given holds.
+MODULE_CONTAINERS = frozenset({"torch.nn.ModuleList", "torch.nn.ModuleDict"})
 # Methods of an nn.Module that return the module itself.
 MODULE_SELF_METHODS = frozenset(
     {
@@ -128,6 +201,8 @@ MODULE_SELF_METHODS = frozenset(
 )
 PRESERVING_FUNCTIONS = frozenset(
     {
+        "torch.flip",
+        "torch.roll",
         "torch.flatten",
         "torch.reshape",
         "torch.squeeze",

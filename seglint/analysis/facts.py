@@ -24,6 +24,7 @@ class Origin:
     via: str = ""
     caller_line: int = 0
     caller: str = ""
+    step: str = ""  # where in the model's or helper's result it was: "element 1", "the 'seg' entry"
 
 
 @dataclass(frozen=True)

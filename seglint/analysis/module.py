@@ -18,12 +18,16 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from seglint.analysis import catalogue as cat
+from seglint.analysis import contents
 from seglint.analysis.bindings import local_names, parameter_names
+from seglint.analysis.contents import NOT_CONSTANT, Contents
 from seglint.analysis.expressions import (
     ExpressionInterpreter,
     ProducerSite,
     argument,
     argument_value,
+    bind_arguments,
+    subscript_index,
 )
 from seglint.analysis.facts import LogOfSoftmax, LossInput, ModuleFacts, Origin, Rewrite
 from seglint.analysis.statements import import_bindings
@@ -34,11 +38,11 @@ from seglint.analysis.values import (
     Env,
     FunctionRef,
     InstanceOf,
-    ListOf,
     LossObject,
     Param,
     Pending,
     Ref,
+    SequentialOf,
     TensorOf,
     TrainingFlag,
     Value,
@@ -144,6 +148,8 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._call_sites: dict[cst.FunctionDef, list[_CallSite]] = {}
         self._pending_calls: dict[tuple, tuple[Pending, cst.Call, list[Value]]] = {}
         self._pending_memo: dict[tuple, Pending] = {}
+        self._lambda_envs: dict[cst.Lambda, Env] = {}
+        self._lambda_depth = 0
         self._prepared = False
         self.directory: Path | None = None  # where sibling modules of a script are looked up
         self.is_package = False
@@ -247,7 +253,9 @@ class ModuleInterpreter(ExpressionInterpreter):
                 owner: ModuleInterpreter = p.owner
                 path = "" if owner is self else owner.path
                 origins.add(
-                    Origin(owner.span(p.made_by), p.kind, p.producer, path, p.via, caller_line, caller)
+                    Origin(
+                        owner.span(p.made_by), p.kind, p.producer, path, p.via, caller_line, caller, p.step
+                    )
                 )
         return tuple(sorted(origins))
 
@@ -286,6 +294,8 @@ class ModuleInterpreter(ExpressionInterpreter):
         if cls is None:
             return UNKNOWN
         own = cls.owner._class_attributes(cls.node).get(node.attr.value)
+        if own is None and node.attr.value == "__call__":  # ``self.__call__(x)`` runs ``forward``
+            return frozenset({BoundMethod(cls, "forward")})
         return own if own is not None else self._inherited(cls, node.attr.value)
 
     def _import_bindings(self, node: cst.Import | cst.ImportFrom) -> list[tuple[str, Value]]:
@@ -316,10 +326,15 @@ class ModuleInterpreter(ExpressionInterpreter):
         if isinstance(target, cst.Name):
             env[target.value] = value
         elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._assign(element.value, UNKNOWN, env)
+            # ``v, p = D(x)``, ``first, *others = outs``: each target takes its element.
+            elements = target.elements
+            star = next((i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)), None)
+            before = len(elements) if star is None else star
+            after = 0 if star is None else len(elements) - star - 1
+            for element, part in zip(elements, contents.unpacked(value, before, star is not None, after)):
+                self._assign(element.value, part, env)
         elif isinstance(target, cst.StarredElement):
-            self._assign(target.value, UNKNOWN, env)
+            self._assign(target.value, value, env)
         elif isinstance(target, cst.Attribute):
             key = self._self_attribute_key(target)
             if key is None:
@@ -331,17 +346,22 @@ class ModuleInterpreter(ExpressionInterpreter):
                 collected[target.attr.value] = collected.get(target.attr.value, UNKNOWN) | value
         elif isinstance(target, cst.Subscript):
             # ``probs[mask] = 0`` changes a few values in place; the tensor keeps its kind. But
-            # ``layers[-1] = nn.Identity()`` replaces the last layer of a list.
+            # ``out["seg"] = p`` stores into a dict and ``layers[-1] = nn.Identity()`` replaces a layer.
             container = self._eval(target.value, env)
             for element in target.slice:
                 self._eval_slice(element, env)
             key = self._binding_key(target.value)
-            if key is not None and any(isinstance(p, ListOf) for p in container):
-                index = target.slice[0].slice if len(target.slice) == 1 else None
-                last = isinstance(index, cst.Index) and _is_minus_one(index.value)
-                env[key] = frozenset(
-                    ListOf(value if last else p.last) if isinstance(p, ListOf) else p for p in container
-                )
+            index = subscript_index(target)
+            if key is None or not any(isinstance(p, (Contents, SequentialOf)) for p in container):
+                return
+            index = NOT_CONSTANT if not isinstance(index, (int, str, bytes)) else index
+            stored: set = set()
+            for p in container:
+                if isinstance(p, SequentialOf):
+                    stored.add(SequentialOf(contents.with_item(p.layers, index, value)))
+                else:
+                    stored |= contents.with_item(frozenset({p}), index, value)
+            env[key] = frozenset(stored)
 
     # ----------------------------------------------------------------- training path
     def _training_branch(self, test: cst.BaseExpression, env: Env) -> bool | None:
@@ -445,6 +465,9 @@ class ModuleInterpreter(ExpressionInterpreter):
         span = self.span(node)
         previous = self._loss_inputs.get(span)
         if previous is not None:
+            # One call, several possible losses (a registry read): the first by name, whatever the order.
+            if previous.loss < loss:
+                loss, spec = previous.loss, cat.LossSpec(previous.expects)
             origins = tuple(sorted(set(previous.origins) | set(origins)))
             unwrap = previous.unwrap or unwrap
             to_log_softmax = previous.to_log_softmax or to_log_softmax
@@ -644,6 +667,27 @@ class ModuleInterpreter(ExpressionInterpreter):
         for method in list(info.methods.values()):
             self._run_function(self._functions[method], cls, emitting=True)
 
+    def _record_fields(self, node: cst.ClassDef) -> tuple[str, ...] | None:
+        """A record class's fields in order (a dataclass, a ``NamedTuple``, a ``ModelOutput``): its
+        instances are contents read by field. ``None`` for other classes, models among them."""
+        info = self._classes.get(node)
+        if info is None or "forward" in info.methods or "__call__" in info.methods:
+            return None
+        decorated = any(_last_name(d.decorator) == "dataclass" for d in node.decorators)
+        based = any(
+            isinstance(p, Ref) and p.qualified.rsplit(".", 1)[-1] in _RECORD_BASES for p in info.bases
+        )
+        if not (decorated or based):
+            return None
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        return tuple(
+            line.body[0].target.value
+            for line in body
+            if isinstance(line, cst.SimpleStatementLine)
+            and isinstance(line.body[0], cst.AnnAssign)
+            and isinstance(line.body[0].target, cst.Name)
+        )
+
     def _class_attributes(self, node: cst.ClassDef) -> dict[str, Value]:
         """The class's own attributes: class-level bindings, its methods, every ``self.x = ...`` in them.
 
@@ -710,8 +754,10 @@ class ModuleInterpreter(ExpressionInterpreter):
         """What calling ``name`` on an instance of ``cls`` returns on the training path."""
         if _NOT_TRAINING_METHODS.fullmatch(name):
             return UNKNOWN
-        found = self._find_method(cls, name) or (
-            self._find_method(cls, "__call__") if name == "forward" else None
+        found = (
+            self._find_method(cls, name)
+            or (self._find_method(cls, "__call__") if name == "forward" else None)
+            or (self._find_method(cls, "forward") if name == "__call__" else None)
         )
         if found is None:
             return UNKNOWN
@@ -734,6 +780,19 @@ class ModuleInterpreter(ExpressionInterpreter):
         return None
 
 
+# Base classes whose subclasses are records: fields declared by annotation, read by attribute.
+_RECORD_BASES = frozenset({"NamedTuple", "ModelOutput"})
+
+
+def _last_name(node: cst.BaseExpression) -> str:
+    """``dataclass`` for ``@dataclass``, ``@dataclasses.dataclass`` and ``@dataclass(frozen=True)``."""
+    if isinstance(node, cst.Call):
+        node = node.func
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return node.value if isinstance(node, cst.Name) else ""
+
+
 def _comments(node: cst.CSTNode) -> int:
     """How many comments ``node`` holds (a rewrite must keep every one)."""
     count = 0
@@ -747,15 +806,6 @@ def _comments(node: cst.CSTNode) -> int:
     return count
 
 
-def _is_minus_one(node: cst.BaseExpression) -> bool:
-    return (
-        isinstance(node, cst.UnaryOperation)
-        and isinstance(node.operator, cst.Minus)
-        and isinstance(node.expression, cst.Integer)
-        and node.expression.value == "1"
-    )
-
-
 def _is_static(node: cst.FunctionDef) -> bool:
     return any(
         isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators
@@ -765,14 +815,4 @@ def _is_static(node: cst.FunctionDef) -> bool:
 def _bind(function: cst.FunctionDef, call: cst.Call, arguments: list[Value]) -> dict[str, Value]:
     """Which value each parameter receives at ``call`` (positional, then keywords); unknown after ``*``."""
     params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
-    bound: dict[str, Value] = {}
-    position = 0
-    for arg, value in zip(call.args, arguments):
-        if arg.star:
-            break
-        if arg.keyword is not None:
-            bound[arg.keyword.value] = value
-        elif position < len(params):
-            bound[params[position]] = value
-            position += 1
-    return bound
+    return bind_arguments(params, call, arguments)

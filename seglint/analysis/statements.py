@@ -35,6 +35,12 @@ class StatementInterpreter:
     def _import_bindings(self, node: cst.Import | cst.ImportFrom) -> list[tuple[str, Value]]:
         raise NotImplementedError
 
+    def _iterated(self, value: Value) -> Value:
+        raise NotImplementedError
+
+    def _unrolled(self, value: Value) -> Sequence[Value] | None:
+        raise NotImplementedError
+
     def _record_return(self, value: Value) -> None:
         raise NotImplementedError
 
@@ -176,10 +182,37 @@ class StatementInterpreter:
         return exit_state
 
     def _stmt_For(self, node: cst.For, env: Env) -> Env | None:
-        self._eval(node.iter, env)
+        iterated = self._eval(node.iter, env)
+        unrolled = self._unrolled(iterated)
+        if unrolled is not None:
+            return self._loop_over(node, unrolled, env)
+        elements = self._iterated(iterated)
         return self._loop(
-            node.body, node.orelse, env, lambda entry: self._assign(node.target, UNKNOWN, entry)
+            node.body, node.orelse, env, lambda entry: self._assign(node.target, elements, entry)
         )
+
+    def _loop_over(self, node: cst.For, elements: Sequence[Value], env: Env) -> Env | None:
+        """A loop over a sequence whose elements are all known (``for layer in self.layers``) runs its
+        body once per element, in order: after it, ``x = layer(x)`` holds what the last layer made."""
+        loop = Loop()
+        self._loops.append(loop)
+        try:
+            state: Env | None = env
+            for element in elements:
+                if state is None:
+                    break
+                self._assign(node.target, element, state)
+                state = self._suite(node.body, state)
+                for carried in loop.continues:
+                    state = join(state, carried)
+                loop.continues.clear()
+        finally:
+            self._loops.pop()
+        if node.orelse is not None:
+            state = self._suite(node.orelse.body, state)
+        for broken in loop.breaks:
+            state = join(state, broken)
+        return state
 
     def _stmt_While(self, node: cst.While, env: Env) -> Env | None:
         return self._loop(node.body, node.orelse, env, lambda entry: self._eval(node.test, entry))

@@ -28,7 +28,9 @@ class Ref:
 class TensorOf:
     """A tensor of a known kind, made by the call ``made_by`` in ``owner``'s module.
 
-    ``via`` names the model or helper whose result it is, as written where it was called.
+    ``via`` names the model or helper whose result it is, as written where it was called, and
+    ``step`` where in that result it was (``element 1``, ``the 'seg' entry``), when the result held
+    several values.
     """
 
     kind: Kind
@@ -36,6 +38,8 @@ class TensorOf:
     made_by: cst.CSTNode
     owner: Any
     via: str = ""
+    step: str = ""
+    clamped: bool = False  # clamped away from zero (``p.clamp_min(eps)``): its log is finite
 
 
 @dataclass(frozen=True)
@@ -93,16 +97,32 @@ class BoundMethod:
 
 @dataclass(frozen=True)
 class SequentialOf:
-    """``nn.Sequential(...)``: calling it yields what calling its last layer yields."""
+    """``nn.Sequential(...)`` (also ``nn.ModuleList`` run in a loop): calling it passes the input through
+    its layers in turn. ``layers`` is a value whose possibilities are ``Contents``."""
 
-    last: frozenset
+    layers: frozenset
 
 
 @dataclass(frozen=True)
-class ListOf:
-    """A list literal (or one grown with ``append``) whose last element is known."""
+class PassThroughObject:
+    """A module that keeps its input's kind, such as ``nn.Upsample(...)`` or ``nn.Dropout()``."""
 
-    last: frozenset
+    name: str
+
+
+@dataclass(frozen=True)
+class LambdaRef:
+    """A ``lambda``: calling it evaluates its body with the parameters bound to the arguments."""
+
+    node: cst.Lambda
+    owner: Any
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A record class made by ``namedtuple(...)``: calling it builds a record with these fields."""
+
+    fields: tuple[str, ...]
 
 
 class Pending:
@@ -168,7 +188,9 @@ Possibility = (
     | InstanceOf
     | BoundMethod
     | SequentialOf
-    | ListOf
+    | PassThroughObject
+    | LambdaRef
+    | RecordType
     | Opaque
     | Pending
 )

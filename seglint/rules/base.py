@@ -32,6 +32,8 @@ def _describe(origin: Origin) -> str:
     where = f"{origin.path}:{origin.span.line}" if origin.path else f"line {origin.span.line}"
     if origin.caller_line:
         where += f", passed to `{origin.caller}` at line {origin.caller_line}"
+    if origin.via and origin.step:
+        return f"{origin.step} of what `{origin.via}` returns, the output of `{origin.producer}` ({where})"
     if origin.via:
         return f"`{origin.via}`, which returns the output of `{origin.producer}` ({where})"
     return f"`{origin.producer}` ({where})"
