@@ -338,7 +338,9 @@ class ExpressionInterpreter(StatementInterpreter):
             result |= {
                 p.derived(
                     ("method", id(node), method, *arguments),
-                    self._quietly(lambda r: self._container_method(node, method, resolved(r), None, arguments, {})),
+                    self._quietly(
+                        lambda r: self._container_method(node, method, resolved(r), None, arguments, {})
+                    ),
                 )
                 for p in receiver
                 if isinstance(p, Pending)
@@ -571,9 +573,7 @@ class ExpressionInterpreter(StatementInterpreter):
         """Tensors returned by a model or helper carry the callee's name, for messages (also inside the
         tuples and dicts it returns)."""
         via = _callee_text(node.func)
-        return contents.mapped(
-            value, lambda p: replace(p, via=via, step=""), ("relabel", id(node))
-        )
+        return contents.mapped(value, lambda p: replace(p, via=via, step=""), ("relabel", id(node)))
 
     def _call_qualified(self, qualified: str, node: cst.Call, arguments: list[Value]) -> Value | None:
         """The result of calling a known name, or ``None`` for a name the catalogue does not know."""
