@@ -12,6 +12,7 @@ from seglint.analysis import catalogue as cat
 from seglint.analysis import contents
 from seglint.analysis.bindings import parameter_names
 from seglint.analysis.contents import NOT_CONSTANT, Contents
+from seglint.analysis.contexts import carries
 from seglint.analysis.statements import StatementInterpreter
 from seglint.analysis.values import (
     UNKNOWN,
@@ -449,6 +450,12 @@ class ExpressionInterpreter(StatementInterpreter):
         if isinstance(possibility, Pending):
             if not possibility.from_masked:
                 self._note_pending_call(possibility, node, arguments)
+            elif self._emitting and any(carries(value) for value in arguments):
+                # A function of a block the partial parse left out, called with a model, a loss or a
+                # kind: that block is parsed now, and the call is a context of its function.
+                for callee in resolved(frozenset({possibility})):
+                    if isinstance(callee, FunctionRef):
+                        self._note_call_site(callee, node, arguments)
             return frozenset(
                 {
                     possibility.derived(
@@ -488,10 +495,12 @@ class ExpressionInterpreter(StatementInterpreter):
             )
         if isinstance(possibility, InstanceOf):
             forward = BoundMethod(possibility.cls, "forward")
+            self._note_method_call(forward, node, arguments)
             return self._later(
                 ("summary", id(node), forward), lambda: self._relabel(self._call_method(forward), node)
             )
         if isinstance(possibility, BoundMethod):
+            self._note_method_call(possibility, node, arguments)
             return self._later(
                 ("summary", id(node), possibility),
                 lambda: self._relabel(self._call_method(possibility), node),
@@ -531,6 +540,9 @@ class ExpressionInterpreter(StatementInterpreter):
         raise NotImplementedError
 
     def _note_call_site(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> None:
+        raise NotImplementedError
+
+    def _note_method_call(self, method: BoundMethod, node: cst.Call, arguments: list[Value]) -> None:
         raise NotImplementedError
 
     def _function_summary(self, function: FunctionRef) -> Value:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from seglint.analysis import catalogue as cat
 from seglint.analysis import contents
 from seglint.analysis.bindings import local_names, parameter_names
 from seglint.analysis.contents import NOT_CONSTANT, Contents
+from seglint.analysis.contexts import carries
 from seglint.analysis.expressions import (
     ExpressionInterpreter,
     ProducerSite,
@@ -95,19 +96,19 @@ class ClassInfo:
 
 
 @dataclass
-class _ParamSink:
-    function: cst.FunctionDef
-    parameter: str
-    spec: cat.LossSpec
-    loss: str
-    call: cst.Call
-    input: cst.BaseExpression
-
-
-@dataclass
 class _CallSite:
+    """A call of a function (or method, with ``cls``) of this module, with what each parameter gets."""
+
     call: cst.Call
     arguments: dict[str, Value] = field(default_factory=dict)
+    cls: ClassRef | None = None
+
+
+# A function's body runs again once per call site that passes it something known (a context), for at
+# most this many call sites per function, and this many context runs per module. Each context runs
+# alone: a finding always comes from one call site's arguments, never from two joined.
+MAX_CONTEXTS = 8
+MAX_CONTEXT_RUNS = 64
 
 
 class ModuleInterpreter(ExpressionInterpreter):
@@ -144,8 +145,8 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._classes: dict[cst.ClassDef, ClassInfo] = {}
         self._summaries: dict[tuple[cst.CSTNode, cst.CSTNode | None], Value] = {}
         self._deferred: list[Callable[[], None]] = []
-        self._param_sinks: list[_ParamSink] = []
         self._call_sites: dict[cst.FunctionDef, list[_CallSite]] = {}
+        self._param_defaults: dict[cst.FunctionDef, dict[str, Value]] = {}
         self._pending_calls: dict[tuple, tuple[Pending, cst.Call, list[Value]]] = {}
         self._pending_memo: dict[tuple, Pending] = {}
         self._lambda_envs: dict[cst.Lambda, Env] = {}
@@ -161,8 +162,8 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._run_module_body()
         while self._deferred:
             self._deferred.pop(0)()
+        self._run_contexts()
         self._check_pending_calls()
-        self._resolve_param_sinks()
         return ModuleFacts(
             path=self.path,
             loss_inputs=tuple(sorted(self._loss_inputs.values(), key=lambda f: f.call)),
@@ -246,12 +247,14 @@ class ModuleInterpreter(ExpressionInterpreter):
     def _code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 
-    def _origins(self, made: Value, caller_line: int = 0, caller: str = "") -> tuple[Origin, ...]:
+    def _origins(self, made: Value) -> tuple[Origin, ...]:
         origins = set()
         for p in made:
             if isinstance(p, TensorOf):
                 owner: ModuleInterpreter = p.owner
                 path = "" if owner is self else owner.path
+                caller_line = self.span(p.passed_by).line if p.passed_by is not None else 0
+                caller = p.passed_to
                 origins.add(
                     Origin(
                         owner.span(p.made_by), p.kind, p.producer, path, p.via, caller_line, caller, p.step
@@ -433,10 +436,6 @@ class ModuleInterpreter(ExpressionInterpreter):
         value = tensor_part(
             resolved(argument_value(node, arguments, spec.input_position, spec.input_keyword))
         )
-        function = self._scope.function
-        for p in value:
-            if isinstance(p, Param) and p.function is function:
-                self._param_sinks.append(_ParamSink(p.function, p.name, spec, loss, node, input_node))
         made = frozenset(p for p in value if isinstance(p, TensorOf))
         if made:
             self._add_loss_input(spec, loss, node, input_node, self._origins(made), rewrites=True)
@@ -499,31 +498,55 @@ class ModuleInterpreter(ExpressionInterpreter):
             rewrite = previous.to_log_softmax or rewrite
         self._logs[span] = LogOfSoftmax(span, origins, rewrite)
 
-    def _resolve_param_sinks(self) -> None:
-        """A loss on a parameter reports when every caller in this module passes a tensor of a known kind."""
-        for sink in self._param_sinks:
-            sites = self._call_sites.get(sink.function, [])
-            passed = [
-                (site, tensor_part(resolved(site.arguments.get(sink.parameter, UNKNOWN)))) for site in sites
+    def _run_contexts(self) -> None:
+        """Run each function of this module again for each call site that passes it a tensor of a known
+        kind, a model, a loss or a container of them: ``train(UNet(), loader, nn.CrossEntropyLoss())``
+        makes ``criterion(model(x), y)`` inside ``train`` a loss call on what ``UNet`` returns. Contexts
+        met while running contexts (``train`` calling ``train_step``) run too, within the caps."""
+        ran: set[tuple] = set()
+        seen: set[int] = set()
+        while len(ran) < MAX_CONTEXT_RUNS:
+            todo = [
+                (function, site)
+                for function, sites in list(self._call_sites.items())
+                for site in sites[:MAX_CONTEXTS]
+                if id(site) not in seen
             ]
-            if not passed or not all(any(isinstance(p, TensorOf) for p in value) for _, value in passed):
-                continue
-            origins: set[Origin] = set()
-            for site, value in passed:
-                made = frozenset(p for p in value if isinstance(p, TensorOf))
-                line = self.span(site.call).line
-                origins.update(self._origins(made, caller_line=line, caller=sink.function.name.value))
-            self._add_loss_input(
-                sink.spec, sink.loss, sink.call, sink.input, tuple(sorted(origins)), rewrites=False
-            )
+            if not todo:
+                return
+            for function, site in todo:
+                seen.add(id(site))
+                if len(ran) >= MAX_CONTEXT_RUNS or not any(carries(v) for v in site.arguments.values()):
+                    continue
+                key = (function, site.cls, tuple(sorted(site.arguments.items(), key=lambda item: item[0])))
+                if key in ran:
+                    continue
+                ran.add(key)
+                self._run_function(
+                    self._functions[function], site.cls, emitting=True, bindings=self._passed(function, site)
+                )
+
+    def _passed(self, function: cst.FunctionDef, site: _CallSite) -> dict[str, Value]:
+        """The call site's arguments, each tensor marked with the call that passed it (for messages);
+        parameters the call leaves out take their defaults."""
+        name = function.name.value
+
+        def mark(p: TensorOf) -> TensorOf:
+            return p if p.passed_by is not None else replace(p, passed_by=site.call, passed_to=name)
+
+        bound = dict(self._param_defaults.get(function, {}))
+        for parameter, value in site.arguments.items():
+            bound[parameter] = contents.mapped(value, mark, ("passed", id(site.call)))
+        return bound
 
     # ----------------------------------------------------------------- functions
     def _stmt_FunctionDef(self, node: cst.FunctionDef, env: Env) -> Env:
         for decorator in node.decorators:
             self._eval(decorator.decorator, env)
+        defaults = self._param_defaults.setdefault(node, {})
         for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
             if param.default is not None:
-                self._eval(param.default, env)
+                defaults[param.name.value] = self._eval(param.default, env)
         info = FunctionInfo(node, self._defining_env(env), self._scope)
         self._functions[node] = info
         if self._scope.is_class:
@@ -542,6 +565,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         emitting: bool,
         collect: dict[str, Value] | None = None,
         returns: list[Value] | None = None,
+        bindings: Mapping[str, Value] | None = None,
     ) -> None:
         node = info.node
         params = parameter_names(node.params)
@@ -559,6 +583,8 @@ class ModuleInterpreter(ExpressionInterpreter):
         elif enclosing.self_name is not None and enclosing.self_name not in params:
             # A closure inside a method still reaches ``self``'s attributes.
             scope.self_name, scope.cls = enclosing.self_name, enclosing.cls
+        if bindings:
+            env.update(bindings)
         saved = (self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth)
         self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth = (
             scope,
@@ -593,9 +619,26 @@ class ModuleInterpreter(ExpressionInterpreter):
 
     def _note_call_site(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> None:
         if function.owner is self and self._emitting:
-            self._call_sites.setdefault(function.node, []).append(
-                _CallSite(node, _bind(function.node, node, arguments))
-            )
+            sites = self._call_sites.setdefault(function.node, [])
+            if len(sites) < MAX_CONTEXTS:
+                sites.append(_CallSite(node, _bind(function.node, node, arguments)))
+
+    def _note_method_call(self, method: BoundMethod, node: cst.Call, arguments: list[Value]) -> None:
+        """``self.auxiliary_loss(probs, y)``, ``MyLoss()(torch.sigmoid(x), y)``: a context for the method."""
+        if not self._emitting or method.cls.owner is not self:
+            return
+        found = self._find_method(method.cls, method.name) or (
+            self._find_method(method.cls, "__call__") if method.name == "forward" else None
+        )
+        if found is None or found[0] is not self:
+            return
+        function = found[1]
+        params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
+        if not _is_static(function):
+            params = params[1:]
+        sites = self._call_sites.setdefault(function, [])
+        if len(sites) < MAX_CONTEXTS:
+            sites.append(_CallSite(node, bind_arguments(params, node, arguments), method.cls))
 
     def _function_summary(self, function: FunctionRef) -> Value:
         owner: ModuleInterpreter = function.owner

@@ -40,6 +40,9 @@ class TensorOf:
     via: str = ""
     step: str = ""
     clamped: bool = False  # clamped away from zero (``p.clamp_min(eps)``): its log is finite
+    # The call that passed it into the function where it reached a loss, and that function's name.
+    passed_by: cst.CSTNode | None = None
+    passed_to: str = ""
 
 
 @dataclass(frozen=True)
