@@ -36,8 +36,9 @@ what the program does next.
 ## Known limitations
 The softmax must be visible in the same function or through `self` attributes of the same class; a
 softmax returned by a model or helper and then passed to `log` is not followed. Arithmetic ends a kind,
-so `torch.log(probs + 1e-8)`, a common workaround, is not reported; nor is `log` of a `sigmoid` (use
-`F.logsigmoid`).
+so `torch.log(probs + 1e-8)`, a common workaround, is not reported, and neither is `log` of a clamped
+softmax (`probs.clamp_min(1e-8).log()`: finite, though `log_softmax` is still more precise); nor is
+`log` of a `sigmoid` (use `F.logsigmoid`).
 
 ## References
 - [`torch.nn.functional.log_softmax`](https://pytorch.org/docs/stable/generated/torch.nn.functional.log_softmax.html): "While mathematically equivalent to log(softmax(x)), doing these two operations separately is slower and numerically unstable."

@@ -29,8 +29,10 @@ def sanity_check(logits, masks):
 There is no fix: the logits that should be passed are not in the expression.
 
 ## Known limitations
-Only one-hot tensors made by `F.one_hot` are followed (through locals, helpers, models and other
-modules like probabilities are); a hand-built one-hot (`torch.zeros(...).scatter_(...)`) is not seen.
+One-hot tensors made by `F.one_hot`, `F.gumbel_softmax(..., hard=True)`, `torch.eye(C)[y]` and
+`zeros(...).scatter_(1, y, 1)` (the value written a literal `1`) are followed through locals,
+containers, helpers, models, parameters and other modules as probabilities are; other hand-built
+encodings (`(y[:, None] == torch.arange(C)).float()`) are not seen.
 A one-hot *target* (a probability target) is correct and never reported.
 
 ## References

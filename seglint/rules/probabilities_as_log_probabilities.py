@@ -29,7 +29,8 @@ When a `softmax` call spelled `F.softmax(...)`, `torch.softmax(...)` or `x.softm
 input, the fix renames it to `log_softmax`. The fix is unsafe: it changes the loss values.
 
 ## Known limitations
-Values are followed as for SEG001 (locals, models, helpers, other modules). `torch.log(softmax(...))`
+Values are followed as for SEG001 (locals, containers, models, helpers, parameters per call site,
+other modules). `torch.log(softmax(...))`
 is reported by SEG005 at the `log` call instead, since its result is log-probabilities.
 
 ## References

@@ -33,12 +33,15 @@ instead. The fix is unsafe: it changes the loss values and the training dynamics
 
 ## Known limitations
 Values are followed through local variables, `self` attributes (inherited ones too), value-preserving
-tensor methods, branches, models' `forward`, `nn.Sequential` containers, helpers and the other modules
-of the project. The analysis is path-insensitive: a `forward` that returns probabilities only when a
-flag argument asks for them (`return_probs=True`) is reported for every call. A model passed in as a
-parameter (`Trainer(model)`) is not followed, nor a softmax under a training guard other than
-`self.training` tests. Probabilities passed as the *target* are correct (soft labels) and never
-reported.
+tensor methods, tuples, lists, dicts and records (by position, key or field; an unknown index joins the
+elements), branches, models' `forward`, `nn.Sequential`/`nn.ModuleList` layers, wrappers such as
+`nn.DataParallel`, helpers, the parameters of a function called in the same module (one context per
+call site, at most 8 per function) and the other modules of the project. The analysis is
+path-insensitive: a `forward` that returns probabilities only when a flag argument asks for them
+(`return_probs=True`) is reported for every call. A model stored by a constructor (`Trainer(model)`
+then `self.model(x)`), a loss set through a setter method, and call sites in other modules that pass a
+model are not followed yet, nor a softmax under a training guard other than `self.training` tests.
+Probabilities passed as the *target* are correct (soft labels) and never reported.
 
 ## References
 - [`torch.nn.functional.cross_entropy`](https://pytorch.org/docs/stable/generated/torch.nn.functional.cross_entropy.html): "input is expected to contain the unnormalized logits for each class"
