@@ -75,3 +75,33 @@ def test_other_methods_are_followed(name: str) -> None:
     assert finding.message.endswith(
         f"from `Net(...).{name}`, which returns the output of `softmax` (line 11)"
     )
+
+
+CONTAINER_AND_CONTEXT = """\
+import torch
+import torch.nn as nn
+
+
+class D(nn.Module):
+    def forward(self, h):
+        return h, torch.softmax(h, dim=1)
+
+
+def train(model, criterion, x, y):
+    adv, cls = model(x)
+    return criterion(cls, y)
+
+
+def main(x, y):
+    train(D(), nn.CrossEntropyLoss(), x, y)
+"""
+
+
+def test_a_finding_through_a_container_and_a_parameter_names_the_element_and_the_call_site() -> None:
+    (finding,) = lint_source(CONTAINER_AND_CONTEXT, "gan.py", select=ALL_CODES).diagnostics
+    assert (finding.code, finding.span.line) == ("SEG001", 12)
+    assert finding.message == (
+        "`nn.CrossEntropyLoss` expects logits but receives probabilities from element 1 of what "
+        "`model` returns, the output of `softmax` (line 7, passed to `train` at line 16)"
+    )
+    assert [(r.path, r.span.line) for r in finding.related] == [("gan.py", 7)]

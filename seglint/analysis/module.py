@@ -147,6 +147,8 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._deferred: list[Callable[[], None]] = []
         self._call_sites: dict[cst.FunctionDef, list[_CallSite]] = {}
         self._param_defaults: dict[cst.FunctionDef, dict[str, Value]] = {}
+        # While a context runs: its call site, the function's name and the parameters it binds.
+        self._context: tuple[cst.Call, str, frozenset[str]] | None = None
         self._pending_calls: dict[tuple, tuple[Pending, cst.Call, list[Value]]] = {}
         self._pending_memo: dict[tuple, Pending] = {}
         self._lambda_envs: dict[cst.Lambda, Env] = {}
@@ -253,8 +255,11 @@ class ModuleInterpreter(ExpressionInterpreter):
             if isinstance(p, TensorOf):
                 owner: ModuleInterpreter = p.owner
                 path = "" if owner is self else owner.path
-                caller_line = self.span(p.passed_by).line if p.passed_by is not None else 0
-                caller = p.passed_to
+                passed_by, caller = p.passed_by, p.passed_to
+                if passed_by is None and self._context is not None and p.via in self._context[2]:
+                    # What a model passed in as a parameter returns: name the call that passed it.
+                    passed_by, caller = self._context[0], self._context[1]
+                caller_line = self.span(passed_by).line if passed_by is not None else 0
                 origins.add(
                     Origin(
                         owner.span(p.made_by), p.kind, p.producer, path, p.via, caller_line, caller, p.step
@@ -522,9 +527,19 @@ class ModuleInterpreter(ExpressionInterpreter):
                 if key in ran:
                     continue
                 ran.add(key)
-                self._run_function(
-                    self._functions[function], site.cls, emitting=True, bindings=self._passed(function, site)
+                context, self._context = (
+                    self._context,
+                    (site.call, function.name.value, frozenset(site.arguments)),
                 )
+                try:
+                    self._run_function(
+                        self._functions[function],
+                        site.cls,
+                        emitting=True,
+                        bindings=self._passed(function, site),
+                    )
+                finally:
+                    self._context = context
 
     def _passed(self, function: cst.FunctionDef, site: _CallSite) -> dict[str, Value]:
         """The call site's arguments, each tensor marked with the call that passed it (for messages);
