@@ -456,6 +456,8 @@ class ExpressionInterpreter(StatementInterpreter):
                 for callee in resolved(frozenset({possibility})):
                     if isinstance(callee, FunctionRef):
                         self._note_call_site(callee, node, arguments)
+                    elif isinstance(callee, ClassRef):
+                        self._call_possibility(callee, node, arguments, env)  # notes the instance
             return frozenset(
                 {
                     possibility.derived(
@@ -475,7 +477,10 @@ class ExpressionInterpreter(StatementInterpreter):
             fields = possibility.owner._record_fields(possibility.node)
             if fields is not None:
                 return _record_from(fields, node, arguments)
-            return frozenset({InstanceOf(possibility)})
+            instance = InstanceOf(possibility, self._init_bindings(possibility, node, arguments))
+            if instance.init:
+                self._note_instance(instance, node)
+            return frozenset({instance})
         if isinstance(possibility, RecordType):
             return _record_from(possibility.fields, node, arguments)
         if isinstance(possibility, PassThroughObject):
@@ -494,7 +499,7 @@ class ExpressionInterpreter(StatementInterpreter):
                 lambda: self._relabel(self._function_summary(possibility), node),
             )
         if isinstance(possibility, InstanceOf):
-            forward = BoundMethod(possibility.cls, "forward")
+            forward = BoundMethod(possibility.cls, "forward", possibility if possibility.init else None)
             self._note_method_call(forward, node, arguments)
             return self._later(
                 ("summary", id(node), forward), lambda: self._relabel(self._call_method(forward), node)
@@ -543,6 +548,12 @@ class ExpressionInterpreter(StatementInterpreter):
         raise NotImplementedError
 
     def _note_method_call(self, method: BoundMethod, node: cst.Call, arguments: list[Value]) -> None:
+        raise NotImplementedError
+
+    def _init_bindings(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
+        raise NotImplementedError
+
+    def _note_instance(self, instance: InstanceOf, node: cst.Call) -> None:
         raise NotImplementedError
 
     def _function_summary(self, function: FunctionRef) -> Value:
@@ -734,7 +745,8 @@ def _attribute_of(receiver: Value, attribute: str) -> Value:
         elif attribute == "module" and isinstance(p, (InstanceOf, SequentialOf)):
             result.add(p)  # ``DataParallel(model).module`` is the model (wrappers are the model here)
         elif isinstance(p, InstanceOf):
-            result.add(BoundMethod(p.cls, "forward" if attribute == "__call__" else attribute))
+            name = "forward" if attribute == "__call__" else attribute
+            result.add(BoundMethod(p.cls, name, p if p.init else None))
         elif isinstance(p, _CALLABLE_OBJECTS) and attribute in ("forward", "__call__"):
             result.add(p)
         elif isinstance(p, Contents) and p.record:

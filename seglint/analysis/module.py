@@ -72,6 +72,7 @@ class Scope:
     self_name: str | None = None
     cls: ClassRef | None = None
     collect_attributes: dict[str, Value] | None = None  # set during the attribute-collection pass
+    instance: InstanceOf | None = None  # the instance ``self`` is, when built with known arguments
     function: cst.FunctionDef | None = None
     is_module: bool = False
     is_class: bool = False
@@ -102,6 +103,7 @@ class _CallSite:
     call: cst.Call
     arguments: dict[str, Value] = field(default_factory=dict)
     cls: ClassRef | None = None
+    instance: InstanceOf | None = None
 
 
 # A function's body runs again once per call site that passes it something known (a context), for at
@@ -147,6 +149,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._deferred: list[Callable[[], None]] = []
         self._call_sites: dict[cst.FunctionDef, list[_CallSite]] = {}
         self._param_defaults: dict[cst.FunctionDef, dict[str, Value]] = {}
+        self._instance_attributes_memo: dict[InstanceOf, dict[str, Value]] = {}
         # While a context runs: its call site, the function's name and the parameters it binds.
         self._context: tuple[cst.Call, str, frozenset[str]] | None = None
         self._pending_calls: dict[tuple, tuple[Pending, cst.Call, list[Value]]] = {}
@@ -301,10 +304,19 @@ class ModuleInterpreter(ExpressionInterpreter):
         cls = self._scope.cls
         if cls is None:
             return UNKNOWN
+        instance = self._scope.instance
+        if instance is not None:
+            # Set by ``__init__`` from what this instance was built with: ``self.model = model``.
+            set_by_init = instance.cls.owner._instance_attributes(instance).get(node.attr.value)
+            if set_by_init is not None:
+                return set_by_init
         own = cls.owner._class_attributes(cls.node).get(node.attr.value)
         if own is None and node.attr.value == "__call__":  # ``self.__call__(x)`` runs ``forward``
-            return frozenset({BoundMethod(cls, "forward")})
-        return own if own is not None else self._inherited(cls, node.attr.value)
+            own = frozenset({BoundMethod(cls, "forward")})
+        found = own if own is not None else self._inherited(cls, node.attr.value)
+        if instance is None:
+            return found
+        return frozenset(replace(p, instance=instance) if isinstance(p, BoundMethod) else p for p in found)
 
     def _import_bindings(self, node: cst.Import | cst.ImportFrom) -> list[tuple[str, Value]]:
         return import_bindings(node, self._star_names)
@@ -521,22 +533,30 @@ class ModuleInterpreter(ExpressionInterpreter):
                 return
             for function, site in todo:
                 seen.add(id(site))
-                if len(ran) >= MAX_CONTEXT_RUNS or not any(carries(v) for v in site.arguments.values()):
+                built_with = site.instance is not None and bool(site.instance.init)
+                if len(ran) >= MAX_CONTEXT_RUNS or not (
+                    built_with or any(carries(v) for v in site.arguments.values())
+                ):
                     continue
-                key = (function, site.cls, tuple(sorted(site.arguments.items(), key=lambda item: item[0])))
+                # Arguments that carry nothing change nothing: ``trainer.fit(loader)`` is the context
+                # its instance already made where it was built.
+                arguments = tuple(sorted((k, v) for k, v in site.arguments.items() if carries(v)))
+                key = (function, site.cls, site.instance, arguments)
                 if key in ran:
                     continue
                 ran.add(key)
-                context, self._context = (
-                    self._context,
-                    (site.call, function.name.value, frozenset(site.arguments)),
-                )
+                names = set(site.arguments)
+                if built_with and site.instance is not None and function.params.params:
+                    self_name = function.params.params[0].name.value
+                    names |= {f"{self_name}.{name}" for name in self._instance_attributes(site.instance)}
+                context, self._context = self._context, (site.call, _called(site), frozenset(names))
                 try:
                     self._run_function(
                         self._functions[function],
                         site.cls,
                         emitting=True,
                         bindings=self._passed(function, site),
+                        instance=site.instance,
                     )
                 finally:
                     self._context = context
@@ -581,6 +601,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         collect: dict[str, Value] | None = None,
         returns: list[Value] | None = None,
         bindings: Mapping[str, Value] | None = None,
+        instance: InstanceOf | None = None,
     ) -> None:
         node = info.node
         params = parameter_names(node.params)
@@ -594,10 +615,15 @@ class ModuleInterpreter(ExpressionInterpreter):
         env: Env = {name: frozenset({Param(node, name)}) for name in params}
         if cls is not None and params and not _is_static(node):
             scope.self_name, scope.cls, scope.collect_attributes = params[0], cls, collect
-            env[params[0]] = frozenset({InstanceOf(cls)})
+            scope.instance = instance
+            env[params[0]] = frozenset({instance or InstanceOf(cls)})
         elif enclosing.self_name is not None and enclosing.self_name not in params:
             # A closure inside a method still reaches ``self``'s attributes.
-            scope.self_name, scope.cls = enclosing.self_name, enclosing.cls
+            scope.self_name, scope.cls, scope.instance = (
+                enclosing.self_name,
+                enclosing.cls,
+                enclosing.instance,
+            )
         if bindings:
             env.update(bindings)
         saved = (self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth)
@@ -613,9 +639,9 @@ class ModuleInterpreter(ExpressionInterpreter):
         finally:
             self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth = saved
 
-    def _summary(self, info: FunctionInfo, cls: ClassRef | None) -> Value:
+    def _summary(self, info: FunctionInfo, cls: ClassRef | None, instance: InstanceOf | None = None) -> Value:
         """What calling the function returns on the training path, memoised; recursion gives unknown."""
-        key = (info.node, cls.node if cls is not None else None)
+        key = (info.node, cls.node if cls is not None else None, instance)
         if key in self._summaries:
             return self._summaries[key]
         self._summaries[key] = UNKNOWN
@@ -625,7 +651,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         deferred = self._deferred
         self._deferred = []  # nested functions met while summarising are not linted from here
         try:
-            self._run_function(info, cls, emitting=False, returns=returns)
+            self._run_function(info, cls, emitting=False, returns=returns, instance=instance)
         finally:
             self._deferred = deferred
         summary = frozenset().union(*returns) if returns else UNKNOWN
@@ -653,7 +679,9 @@ class ModuleInterpreter(ExpressionInterpreter):
             params = params[1:]
         sites = self._call_sites.setdefault(function, [])
         if len(sites) < MAX_CONTEXTS:
-            sites.append(_CallSite(node, bind_arguments(params, node, arguments), method.cls))
+            sites.append(
+                _CallSite(node, bind_arguments(params, node, arguments), method.cls, method.instance)
+            )
 
     def _function_summary(self, function: FunctionRef) -> Value:
         owner: ModuleInterpreter = function.owner
@@ -806,9 +834,9 @@ class ModuleInterpreter(ExpressionInterpreter):
         return self._later(("inherited", cls, name), lambda: self._attribute(cls, name))
 
     def _call_method(self, method: BoundMethod) -> Value:
-        return self._method_summary(method.cls, method.name)
+        return self._method_summary(method.cls, method.name, method.instance)
 
-    def _method_summary(self, cls: ClassRef, name: str) -> Value:
+    def _method_summary(self, cls: ClassRef, name: str, instance: InstanceOf | None = None) -> Value:
         """What calling ``name`` on an instance of ``cls`` returns on the training path."""
         if _NOT_TRAINING_METHODS.fullmatch(name):
             return UNKNOWN
@@ -820,7 +848,65 @@ class ModuleInterpreter(ExpressionInterpreter):
         if found is None:
             return UNKNOWN
         owner, method = found
-        return owner._summary(owner._functions[method], cls)
+        return owner._summary(owner._functions[method], cls, instance)
+
+    # ----------------------------------------------------------------- synthetic self
+    def _init_bindings(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
+        """What ``cls(...)`` passes to ``__init__``'s parameters, kept only when some argument is a
+        model, a loss or a tensor of a known kind (else the instance is the class's plain one)."""
+        if not any(carries(value) for value in arguments):
+            return ()
+        found = self._find_method(cls, "__init__")
+        if found is None:
+            return ()
+        init = found[1]
+        params = [p.name.value for p in (*init.params.posonly_params, *init.params.params)][1:]
+        bound = bind_arguments(params, node, arguments)
+        return tuple(sorted((name, value) for name, value in bound.items() if carries(value)))
+
+    def _instance_attributes(self, instance: InstanceOf) -> dict[str, Value]:
+        """The attributes ``__init__`` sets on this instance, run with what it was built with."""
+        memo = self._instance_attributes_memo
+        if instance in memo:
+            return memo[instance]
+        memo[instance] = {}  # while ``__init__`` runs, its own reads see the class's attributes
+        found = self._find_method(instance.cls, "__init__")
+        if found is None:
+            return memo[instance]
+        owner, init = found
+        collected: dict[str, Value] = {}
+        bindings = dict(owner._param_defaults.get(init, {}))
+        bindings.update(instance.init)
+        deferred = owner._deferred
+        owner._deferred = []
+        try:
+            owner._run_function(
+                owner._functions[init],
+                instance.cls,
+                emitting=False,
+                collect=collected,
+                bindings=bindings,
+                instance=instance,
+            )
+        finally:
+            owner._deferred = deferred
+        memo[instance] = collected
+        return collected
+
+    def _note_instance(self, instance: InstanceOf, node: cst.Call) -> None:
+        """An instance built here with a model or a loss: each of its methods is a context (the
+        framework may call ``training_step``; the code calls ``trainer.fit()``)."""
+        if not self._emitting or instance.cls.owner is not self:
+            return
+        info = self._classes.get(instance.cls.node)
+        if info is None:
+            return
+        for method in info.methods.values():
+            if method.name.value == "__init__":
+                continue
+            sites = self._call_sites.setdefault(method, [])
+            if len(sites) < MAX_CONTEXTS:
+                sites.append(_CallSite(node, {}, instance.cls, instance))
 
     def _find_method(
         self, cls: ClassRef, name: str, seen: frozenset[cst.ClassDef] = frozenset()
@@ -849,6 +935,14 @@ def _last_name(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Attribute):
         return node.attr.value
     return node.value if isinstance(node, cst.Name) else ""
+
+
+def _called(site: _CallSite) -> str:
+    """How messages name what a call site called: the function, or the class built there."""
+    func = site.call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
 
 
 def _comments(node: cst.CSTNode) -> int:

@@ -87,15 +87,23 @@ class ClassRef:
 
 @dataclass(frozen=True)
 class InstanceOf:
-    """An instance of a project class; calling it runs ``forward`` (or ``__call__``)."""
+    """An instance of a project class; calling it runs ``forward`` (or ``__call__``).
+
+    ``init``: what its constructor's parameters received where it was built, when that was a model, a
+    loss or a tensor of a known kind (``Trainer(UNet(), nn.CrossEntropyLoss())``); its methods then
+    see the attributes ``__init__`` sets from them (a synthetic ``self``)."""
 
     cls: ClassRef
+    init: tuple[tuple[str, frozenset], ...] = ()
 
 
 @dataclass(frozen=True)
 class BoundMethod:
+    """A method of ``cls``, reached through an instance (``instance`` when it was built with ``init``)."""
+
     cls: ClassRef
     name: str
+    instance: InstanceOf | None = None
 
 
 @dataclass(frozen=True)
