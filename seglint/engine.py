@@ -21,12 +21,14 @@ def lint_source(
     catalogue: Catalogue = DEFAULT,
     project: Project | None = None,
     partial: bool | None = None,
+    noqa: bool = True,
 ) -> FileResult:
     """Lint ``source`` (the text of ``path``) with the rules whose codes are in ``select``.
 
     With a ``project``, models and helpers imported from its other modules are followed. ``partial``
     chooses between parsing only the blocks that can matter and the whole file (``None``: by size);
-    the findings are the same either way.
+    the findings are the same either way. ``noqa=False`` leaves ``# noqa`` comments to someone else
+    (flake8), honouring ``# seglint: ignore`` only.
     """
     rules = [rule for rule in ALL_RULES if rule.code in select]
     if project is not None:
@@ -60,5 +62,5 @@ def lint_source(
             path, error=FileError(path, 0, 0, "could not analyse: the code is nested too deeply")
         )
     diagnostics = [diagnostic for rule in rules for diagnostic in rule.check(facts)]
-    kept = filter_suppressed(diagnostics, source) if diagnostics else ()
+    kept = filter_suppressed(diagnostics, source, noqa=noqa) if diagnostics else ()
     return FileResult(path, diagnostics=tuple(sorted(kept, key=lambda d: d.sort_key)))

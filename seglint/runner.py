@@ -93,8 +93,10 @@ class _Linter:
         checked: Sequence[str] = (),
         providers: Mapping[Path, Providers] | None = None,
         warn: Callable[[str], None] | None = None,
+        noqa: bool = True,
     ) -> None:
         self._catalogue = spec.build()
+        self._noqa = noqa
         fingerprint = f"{spec.fingerprint()}|partial={partial}|max-file-size={limits.max_file_size}"
         self._cache = Cache(cache_dir, fingerprint) if cache_dir else None
         self._cache_dir = cache_dir
@@ -239,6 +241,7 @@ class _Linter:
                 select=select,
                 project=project,
                 partial=self._partial,
+                noqa=self._noqa,
             )
         except Exception as exc:  # noqa: BLE001 - reported as this file's error, exit 2
             return FileResult(
@@ -294,10 +297,12 @@ def text_linter(
     limits: Limits = DEFAULT_LIMITS,
     checked: Sequence[str] = (),
     warn: Callable[[str], None] | None = None,
+    noqa: bool = True,
 ) -> Callable[[str, str, frozenset[str]], FileResult]:
     """A function linting one text (stdin, or a file being fixed), in this process, without the cache.
-    ``checked``: every file of the run."""
-    linter = _Linter(spec, None, partial, limits=limits, checked=checked, warn=warn)
+    ``checked``: every file of the run; ``noqa=False``: ``# noqa`` comments are not seglint's to
+    read (the flake8 plugin)."""
+    linter = _Linter(spec, None, partial, limits=limits, checked=checked, warn=warn, noqa=noqa)
     return lambda text, path, select: linter.lint_text(text, path, select)
 
 

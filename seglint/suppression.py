@@ -8,6 +8,9 @@ Recognised comments (anywhere in a real comment, so they combine with others suc
   a ``# noqa`` listing only other tools' codes (``# noqa: E501``) suppresses nothing of ours;
 - ``# seglint: ignore`` suppresses everything, ``# seglint: ignore[SEG001, SEG003]`` those codes.
 
+With ``noqa=False`` only the ``# seglint: ignore`` comments count (the flake8 plugin: flake8 reads
+``noqa`` itself, and ``--disable-noqa`` must show what it hides).
+
 Only comments count: the source is tokenized, so ``"# noqa"`` inside a string does nothing. The
 tokenizer only runs when there is a finding and the text mentions ``noqa`` or ``seglint`` at all.
 
@@ -43,11 +46,12 @@ class LineSuppression:
         return self.all_codes or code in self.codes
 
 
-def parse_comment(comment: str) -> LineSuppression:
-    """The suppression one comment token (``# ...``) expresses; empty when it expresses none."""
+def parse_comment(comment: str, *, noqa: bool = True) -> LineSuppression:
+    """The suppression one comment token (``# ...``) expresses; empty when it expresses none.
+    ``noqa=False``: ``# seglint: ignore`` only."""
     all_codes = False
     codes: set[str] = set()
-    for match in _NOQA.finditer(comment):
+    for match in _NOQA.finditer(comment) if noqa else ():
         if match.group("codes"):
             codes.update(c.upper() for c in _SPLIT.split(match.group("codes")) if c)
         elif not match.group("colon"):
@@ -85,7 +89,7 @@ class Comments:
 _LINE_ENDS = (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
 
 
-def scan_comments(source: str) -> Comments:
+def scan_comments(source: str, *, noqa: bool = True) -> Comments:
     """Tokenize ``source`` once for its suppressions and its continued lines."""
     by_line: dict[int, LineSuppression] = {}
     continued: set[int] = set()
@@ -101,7 +105,7 @@ def scan_comments(source: str) -> Comments:
                 previous = token
             if token.type != tokenize.COMMENT:
                 continue
-            found = parse_comment(token.string)
+            found = parse_comment(token.string, noqa=noqa)
             if not (found.all_codes or found.codes):
                 continue
             line = token.start[0]
@@ -121,12 +125,15 @@ def _may_suppress(source: str) -> bool:
     return "seglint" in source or "noqa" in source.lower()
 
 
-def filter_suppressed(diagnostics: Iterable[Diagnostic], source: str) -> tuple[Diagnostic, ...]:
-    """The diagnostics not suppressed by a comment on their first line, in their original order."""
+def filter_suppressed(
+    diagnostics: Iterable[Diagnostic], source: str, *, noqa: bool = True
+) -> tuple[Diagnostic, ...]:
+    """The diagnostics not suppressed by a comment on their first line, in their original order;
+    ``noqa=False`` counts ``# seglint: ignore`` comments only."""
     diagnostics = tuple(diagnostics)
     if not diagnostics or not _may_suppress(source):
         return diagnostics
-    comments = scan_comments(source)
+    comments = scan_comments(source, noqa=noqa)
     if not comments.by_line:
         return diagnostics
     return tuple(d for d in diagnostics if not comments.covers(d))

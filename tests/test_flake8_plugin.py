@@ -68,12 +68,34 @@ def test_flake8_reports_the_same_findings_codes_and_positions(project: Path) -> 
     assert "seglint" in imported and "torch" not in imported
 
 
-def test_flake8_does_the_selection_and_the_per_file_ignores(project: Path) -> None:
-    ignored = run(["-m", "flake8", "--select", "SEG", "--extend-ignore", "SEG004", "pkg"], project)
-    assert [line.split(":")[0] for line in findings(ignored.stdout)] == ["pkg/model.py", "pkg/train.py"]
-    per_file = run(
-        ["-m", "flake8", "--select", "SEG", "--per-file-ignores", "pkg/model.py:SEG001", "pkg"], project
-    )
-    assert [line.split(":")[0] for line in findings(per_file.stdout)] == ["pkg/train.py", "pkg/train.py"]
-    other = run(["-m", "flake8", "--select", "E9", "pkg"], project)
-    assert (other.returncode, findings(other.stdout)) == (0, [])
+def test_flake8_does_the_selection_the_per_file_ignores_and_the_noqa(project: Path) -> None:
+    # One run (each costs a second): SEG004 is not selected, model.py's SEG001 is ignored for that
+    # file, and with --disable-noqa flake8 shows the finding that line 10's noqa comment hides
+    # (seglint leaves noqa to flake8); line 9's seglint: ignore[SEG001] is seglint's and still holds.
+    options = ["--select", "SEG001", "--per-file-ignores", "pkg/model.py:SEG001", "--disable-noqa"]
+    result = run(["-m", "flake8", *options, "pkg"], project)
+    assert [line.split(": ")[0] for line in findings(result.stdout)] == [
+        "pkg/train.py:10:9",
+        "pkg/train.py:8:9",
+    ]
+
+
+def test_a_file_seglint_cannot_check_is_one_seg000_finding(tmp_path: Path) -> None:
+    from seglint.flake8_plugin import Flake8Plugin
+
+    def reported(path: Path) -> list[tuple[int, int, str]]:
+        lines = path.read_text().splitlines(keepends=True)
+        return [found[:3] for found in Flake8Plugin(None, str(path), lines).run()]
+
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "pyproject.toml").write_text('[tool.seglint]\nselect = ["SEG9"]\n')
+    (tmp_path / "broken" / "m.py").write_text(BAD)
+    ((line, column, message),) = reported(tmp_path / "broken" / "m.py")
+    assert (line, column) == (1, 0)
+    assert message.startswith("SEG000 seglint could not check this file: invalid configuration: ")
+    assert "[tool.seglint] select: unknown rule code 'SEG9'" in message
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / ".seglint.toml").write_text("max-file-size = 20\n")
+    (tmp_path / "small" / "m.py").write_text(BAD)
+    ((line, column, message),) = reported(tmp_path / "small" / "m.py")
+    assert message.startswith("SEG000 seglint could not check this file: not analysed: the file is 79 bytes")
