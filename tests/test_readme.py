@@ -103,6 +103,10 @@ BLOCKS: dict[tuple[str, str], NotRun | Run | ComparedBy] = {
         "text",
         "SEG004 [*] `F.cross_entropy` applies `log_softmax` itself; the `log_softmax` (line 2) before it is redundant",
     ): Compare("full_output"),
+    ("python", "# %% [markdown]"): Compare("notebook_finding"),
+    ("text", "$ seglint train.ipynb"): NotRun(
+        "the output of the notebook above: notebook_finding compares it"
+    ),
     ("yaml", "# .github/workflows/seglint.yml"): Parse("ci_yaml"),
     ("yaml", "# .gitlab-ci.yml"): Parse("ci_yaml"),
     # Configuration
@@ -233,6 +237,36 @@ def full_output(block: Block, tmp_path: Path) -> None:
     )
     result = seglint("--no-cache", "--output-format", "full", "m.py", cwd=tmp_path)
     assert result.stdout == block.text
+
+
+def percent_format_cells(text: str) -> list[tuple[str, str]]:
+    """The cells of a notebook written in the percent format (``# %%`` starts a code cell, ``# %%
+    [markdown]`` a markdown cell whose lines are comments)."""
+    cells: list[tuple[str, list[str]]] = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("# %%"):
+            cells.append(("markdown" if "[markdown]" in line else "code", []))
+        else:
+            cells[-1][1].append(line)
+    found = []
+    for kind, lines in cells:
+        source = "".join(lines).rstrip("\n")
+        if kind == "markdown":
+            source = "\n".join(line.removeprefix("# ") for line in source.splitlines())
+        found.append((kind, source))
+    return found
+
+
+def notebook_finding(block: Block, tmp_path: Path) -> None:
+    from tests.notebooks import notebook
+
+    blocks = readme_blocks()
+    output = blocks[blocks.index(block) + 1]
+    command, *expected = output.text.splitlines()
+    assert command == "$ seglint train.ipynb"
+    (tmp_path / "train.ipynb").write_text(notebook(*percent_format_cells(block.text)))
+    result = seglint("--no-cache", "train.ipynb", cwd=tmp_path)
+    assert (result.returncode, result.stdout.splitlines()) == (1, expected), result.stderr
 
 
 def config_error(block: Block, tmp_path: Path) -> None:
