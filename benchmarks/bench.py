@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CORPORA = {"monai": "monai==1.6.1", "transformers": "transformers==5.24.0"}
+#: What building each corpus's sdist metadata without isolation imports (``pip download
+#: --no-build-isolation``): the ``bench`` extra must install all of it, and ruff (tests/test_benchmarks.py).
+BUILD_REQUIREMENTS = {"monai": ("versioneer", "packaging", "torch", "numpy"), "transformers": ("setuptools",)}
 SMALL_CLEAN = "import os\n\n\ndef main() -> None:\n    print(os.getcwd())\n"
 SMALL_LOSS = (
     "import torch.nn.functional as F\n\n\n"
@@ -149,7 +152,13 @@ def bench_precommit(repeat: int) -> None:
         rows = [
             measure("one small file, no loss code", seglint("--no-cache", "clean.py"), root, 1, repeat),
             measure("one small file with a loss", seglint("--no-cache", "loss.py"), root, 1, repeat),
-            measure("one small file with a loss, cache on (as pre-commit runs)", seglint("loss.py"), root, 1, repeat),
+            measure(
+                "one small file with a loss, cache on (as pre-commit runs)",
+                seglint("loss.py"),
+                root,
+                1,
+                repeat,
+            ),
             measure("python -c pass (interpreter start-up)", [sys.executable, "-c", "pass"], root, 1, repeat),
             measure("ruff, one small file", [*ruff("ALL"), "loss.py"], root, 1, repeat),
         ]

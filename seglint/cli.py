@@ -223,7 +223,7 @@ def _rules_command(args: list[str]) -> int:
         if options.format == "json":
             _write(sys.stdout, _rule_json([rule], single=True))
         else:
-            _write(sys.stdout, rule.doc.rstrip("\n") + "\n")
+            _write(sys.stdout, _rule_text(rule))
         return 0
 
     parser = _Parser(prog="seglint rules", description="List every rule.")
@@ -245,6 +245,12 @@ def _rules_command(args: list[str]) -> int:
     )
     _write(sys.stdout, "\n".join(lines) + "\n")
     return 0
+
+
+def _rule_text(rule: Any) -> str:
+    """A rule's documentation under a title naming it both ways, as ``ruff rule`` prints it."""
+    fix = "Fix is sometimes available.\n\n" if rule.fix_availability != "none" else ""
+    return f"# {rule.name} ({rule.code})\n\n{fix}" + rule.doc.rstrip("\n") + "\n"
 
 
 def _rule_json(rules: Sequence[Any], *, single: bool) -> str:

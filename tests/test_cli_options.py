@@ -39,9 +39,17 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_rule_prints_the_documentation(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "rule", "SEG001")
     assert status == 0
-    assert out == ALL_RULES[0].doc.rstrip("\n") + "\n"
+    doc = ALL_RULES[0].doc.rstrip("\n") + "\n"
+    assert out == "# probabilities-as-logits (SEG001)\n\nFix is sometimes available.\n\n" + doc
     assert "## What it does" in out
-    assert run(capsys, "rule", "seg004")[1] == ALL_RULES[3].doc.rstrip("\n") + "\n"
+    doc = ALL_RULES[3].doc.rstrip("\n") + "\n"
+    assert (
+        run(capsys, "rule", "seg004")[1]
+        == "# redundant-log-softmax (SEG004)\n\nFix is sometimes available.\n\n" + doc
+    )
+    assert run(capsys, "rule", "one-hot-as-logits")[1].startswith(
+        "# one-hot-as-logits (SEG002)\n\n## What it does\n"
+    )
     status, out, _ = run(capsys, "rule", "SEG004", "--format", "json")
     assert json.loads(out)["name"] == "redundant-log-softmax"
 

@@ -287,7 +287,10 @@ def test_rules_prints_one_line_per_rule_then_the_legend(
 
 def test_rule_prints_one_rules_documentation(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for rule in ALL_RULES:
-        assert run_subcommand(capsys, "rule", rule.code.lower()) == (0, rule.doc.rstrip("\n") + "\n", "")
+        status, out, err = run_subcommand(capsys, "rule", rule.code.lower())
+        assert (status, err) == (0, "") and out.startswith(f"# {rule.name} ({rule.code})\n\n")
+        assert out.endswith("\n\n" + rule.doc.rstrip("\n") + "\n")
+        assert run_subcommand(capsys, "rule", rule.name) == (status, out, err)
         status, out, _ = run_subcommand(capsys, "rule", rule.code, "--format", "json")
         assert status == 0 and json.loads(out) == {
             "code": rule.code,
