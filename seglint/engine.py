@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from seglint.analysis.budget import TooComplex
 from seglint.analysis.catalogue import Catalogue
 from seglint.analysis.dataflow import analyse_module
 from seglint.analysis.libraries import DEFAULT
@@ -57,7 +58,13 @@ def lint_source(
         return FileResult(path, error=FileError(path, error.line, error.column, error.reason))
     try:
         facts = analyse_module(parsed, path, catalogue=catalogue, project=project)
+    except TooComplex as limit:
+        if project is not None:
+            project.forget_modules()  # the interrupted summaries of every module on the stack are partial
+        return FileResult(path, error=FileError(path, 0, 0, limit.reason(path)))
     except RecursionError:  # a chain of calls thousands deep: libcst's own passes recurse too
+        if project is not None:
+            project.forget_modules()
         return FileResult(
             path, error=FileError(path, 0, 0, "could not analyse: the code is nested too deeply")
         )

@@ -11,6 +11,7 @@ from seglint import library_facts as facts
 from seglint.analysis import catalogue as cat
 from seglint.analysis import contents
 from seglint.analysis.bindings import parameter_names
+from seglint.analysis.budget import counted
 from seglint.analysis.contents import NOT_CONSTANT, Contents
 from seglint.analysis.contexts import carries
 from seglint.analysis.statements import StatementInterpreter
@@ -99,6 +100,7 @@ class ExpressionInterpreter(StatementInterpreter):
         raise NotImplementedError
 
     # ----------------------------------------------------------------- dispatch
+    @counted
     def _eval(self, node: cst.BaseExpression, env: Env) -> Value:
         handler = getattr(self, "_expr_" + type(node).__name__, None)
         if handler is not None:

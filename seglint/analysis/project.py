@@ -124,6 +124,10 @@ class Project:
             self._interpreters[path] = self._new_interpreter(parsed, self._display(path), path)
         return self._interpreters[path]
 
+    def forget_modules(self) -> None:
+        """Drop every module read so far (an analysis interrupted by a limit left their summaries partial)."""
+        self._interpreters.clear()
+
     # ----------------------------------------------------------------- lookups
     def lookup(self, qualified: str, requester: ModuleInterpreter) -> Value:
         """What ``qualified`` (absolute, or relative to ``requester``) names in the project, if anything."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from seglint.analysis.bindings import target_names
+from seglint.analysis.budget import counted
 from seglint.analysis.values import UNKNOWN, Env, Ref, Value, join
 
 
@@ -70,6 +71,7 @@ class StatementInterpreter:
     def _suite(self, suite: cst.BaseSuite, env: Env | None) -> Env | None:
         return self._block(suite.body, env)
 
+    @counted
     def _statement(self, node: cst.CSTNode, env: Env) -> Env | None:
         if isinstance(node, cst.SimpleStatementLine):
             return self._block(node.body, env)
@@ -164,9 +166,14 @@ class StatementInterpreter:
         self._loops.append(loop)
         try:
             state: Env | None = None
+            first_entry: Env | None = None
             for _ in range(2):
                 entry = join(env, state)
                 assert entry is not None
+                if entry == first_entry:
+                    break  # nothing new carried around: a second pass would repeat the first (and
+                    # loops nested k deep would cost 2**k passes)
+                first_entry = dict(entry)
                 before_body(entry)
                 state = self._suite(body, entry)
                 for carried in loop.continues:
