@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 Expectation = Literal["logits", "binary logits", "log-probabilities"]
-Produced = Literal["probabilities", "log-probabilities"]
 
 # The versions each library's facts were read in.
 CHECKED_VERSIONS: Mapping[str, str] = {
@@ -79,16 +78,18 @@ class LossFact:
 class ActivationModelFact:
     """A model whose constructor argument ``activation`` picks the layer its output ends in.
 
-    ``activations`` maps each literal value to what the output holds (``None``: logits or something
-    else no loss rule is about). With ``auxiliary`` given (not ``None``), the model returns a tuple
-    ``(masks, labels)``, the labels ending in the activation named by that dict's ``"activation"`` key.
+    ``activations`` maps each literal value to the torch layer (qualified name) the model's output
+    comes out of (``None``: no layer, or one that is not a class such as ``ArgMax``). A class passed as
+    the value (``activation=nn.Sigmoid``) is instantiated with no arguments and is the last layer. With
+    ``auxiliary`` given (not ``None``), the model returns a tuple ``(masks, labels)``, the labels ending
+    in the activation named by that dict's ``"activation"`` key.
     """
 
     library: str
     name: str
     callable: Literal["class", "function"]
     activation: Argument
-    activations: Mapping[object, Produced | None]
+    activations: Mapping[object, str | None]
     auxiliary: Argument | None = None
     source: str = ""
 
@@ -353,15 +354,16 @@ LOSSES: tuple[LossFact, ...] = (
 
 # segmentation_models_pytorch/base/modules.py: Activation(name) builds nn.Identity (None, "identity"),
 # nn.Sigmoid ("sigmoid"), nn.Softmax(dim=1) ("softmax2d"), nn.Softmax ("softmax": implicit dim, 1 for
-# 4-D input), nn.LogSoftmax ("logsoftmax"), nn.Tanh, ArgMax, Clamp.
-SMP_ACTIVATIONS: Mapping[object, Produced | None] = {
+# 4-D input), nn.LogSoftmax ("logsoftmax"), nn.Tanh, ArgMax, Clamp; a callable it calls with no
+# arguments (``activation=nn.Sigmoid``).
+SMP_ACTIVATIONS: Mapping[object, str | None] = {
     None: None,
     "identity": None,
-    "sigmoid": "probabilities",
-    "softmax2d": "probabilities",
-    "softmax": "probabilities",
-    "logsoftmax": "log-probabilities",
-    "tanh": None,
+    "sigmoid": "torch.nn.Sigmoid",
+    "softmax2d": "torch.nn.Softmax",
+    "softmax": "torch.nn.Softmax",
+    "logsoftmax": "torch.nn.LogSoftmax",
+    "tanh": "torch.nn.Tanh",
     "argmax": None,
     "argmax2d": None,
     "clamp": None,

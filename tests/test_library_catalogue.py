@@ -23,20 +23,21 @@ CATALOGUE = build_catalogue(
 )
 
 
-@pytest.mark.parametrize("name", ["segmentation_libraries.py", "user_catalogue.py"])
+@pytest.mark.parametrize("name", ["segmentation_libraries.py", "user_catalogue.py", "library_models.py"])
 def test_configured_catalogue_matches_inline_expectations(name: str) -> None:
     source = (FIXTURES / name).read_text()
     result = lint_source(source, name, select=ALL_CODES, catalogue=CATALOGUE)
     assert sorted((d.span.line, d.code) for d in result.diagnostics) == expected_findings(source)
 
 
-def test_without_configuration_every_library_applies() -> None:
-    source = (FIXTURES / "segmentation_libraries.py").read_text()
-    findings = lint_source(source, "segmentation_libraries.py", select=ALL_CODES).diagnostics
+@pytest.mark.parametrize("name", ["segmentation_libraries.py", "library_models.py"])
+def test_without_configuration_every_library_applies(name: str) -> None:
+    source = (FIXTURES / name).read_text()
+    findings = lint_source(source, name, select=ALL_CODES).diagnostics
     assert sorted((d.span.line, d.code) for d in findings) == expected_findings(source)
 
 
-@pytest.mark.parametrize("name", ["segmentation_libraries.py", "user_catalogue.py"])
+@pytest.mark.parametrize("name", ["segmentation_libraries.py", "user_catalogue.py", "library_models.py"])
 def test_with_no_libraries_third_party_losses_are_not_known(name: str) -> None:
     source = (FIXTURES / name).read_text()
     findings = lint_source(

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from seglint.library_facts import LossFact
+    from seglint.library_facts import ActivationModelFact, HeadModelFact, LossFact
 
 
 class Kind(str, Enum):
@@ -278,6 +278,8 @@ class Catalogue:
     # The library (its import name) each library loss belongs to: the prefilter counts such a loss's
     # name only in a file or project that imports that library.
     library_of: Mapping[str, str] = field(default_factory=dict)
+    # Library models whose output ends in an activation their arguments choose (``smp.Unet``).
+    models: Mapping[str, ActivationModelFact | HeadModelFact] = field(default_factory=dict)
     _words: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def extended(
@@ -287,12 +289,14 @@ class Catalogue:
         loss_modules: Mapping[str, LossSpec] = {},
         producer_functions: Mapping[str, tuple[Kind, str]] = {},
         library_of: Mapping[str, str] = {},
+        models: Mapping[str, ActivationModelFact | HeadModelFact] = {},
     ) -> Catalogue:
         return Catalogue(
             producer_functions={**self.producer_functions, **producer_functions},
             loss_functions={**self.loss_functions, **loss_functions},
             loss_modules={**self.loss_modules, **loss_modules},
             library_of={**self.library_of, **library_of},
+            models={**self.models, **models},
         )
 
     def star_names(self, module: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ from seglint.analysis.values import (
     UNKNOWN,
     BoundMethod,
     ClassRef,
+    Constant,
     Env,
     FunctionRef,
     InstanceOf,
@@ -51,6 +52,7 @@ _MAX_LAMBDA_DEPTH = 4
 # Attribute reads that keep a tensor's values (``probs.T``).
 _PRESERVING_ATTRIBUTES = frozenset({"T", "mT", "data"})
 _SEQUENTIAL = "torch.nn.Sequential"
+_NAMED_CONSTANTS = {"None": None, "True": True, "False": False}
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,13 @@ class ExpressionInterpreter(StatementInterpreter):
     def _expr_leaf(self, node: cst.BaseExpression, env: Env) -> Value:
         return UNKNOWN
 
-    _expr_Integer = _expr_Float = _expr_Imaginary = _expr_SimpleString = _expr_Ellipsis = _expr_leaf
-    _expr_ConcatenatedString = _expr_FormattedString = _expr_leaf
+    _expr_Integer = _expr_Float = _expr_Imaginary = _expr_Ellipsis = _expr_FormattedString = _expr_leaf
+
+    def _expr_SimpleString(self, node: cst.SimpleString | cst.ConcatenatedString, env: Env) -> Value:
+        evaluated = node.evaluated_value
+        return frozenset({Constant(evaluated)}) if isinstance(evaluated, str) else UNKNOWN
+
+    _expr_ConcatenatedString = _expr_SimpleString
 
     def _expr_BinaryOperation(self, node: cst.BinaryOperation | cst.BooleanOperation, env: Env) -> Value:
         self._eval(node.left, env)
@@ -166,6 +173,8 @@ class ExpressionInterpreter(StatementInterpreter):
         return UNKNOWN
 
     def _expr_Name(self, node: cst.Name, env: Env) -> Value:
+        if node.value in _NAMED_CONSTANTS:
+            return frozenset({Constant(_NAMED_CONSTANTS[node.value])})
         return self._lookup(node.value, env)
 
     def _expr_Attribute(self, node: cst.Attribute, env: Env) -> Value:
@@ -622,6 +631,10 @@ class ExpressionInterpreter(StatementInterpreter):
             spec = catalogue.loss_modules[qualified]
             expects = _expects_for(spec, node, arguments)
             return frozenset({LossObject(qualified, expects)}) if expects is not None else UNKNOWN
+        if qualified in catalogue.models:
+            from seglint.analysis.library_models import model_value  # it reads arguments as this module does
+
+            return model_value(catalogue.models[qualified], node, arguments, self, self._resolve)
         if qualified in cat.PRODUCER_MODULES:
             kind, producer = cat.PRODUCER_MODULES[qualified]
             return frozenset({ProducerObject(kind, producer, node, self)})
@@ -796,12 +809,17 @@ def literal_value(node: cst.BaseExpression, value: Value) -> object:
         return evaluated if isinstance(evaluated, str) else facts.UNDECIDED
     if isinstance(node, cst.Integer):
         return node.evaluated_value
-    constants = {
-        facts.CONSTANTS[name]
-        for p in value
-        if isinstance(p, Ref) and (name := cat.canonical(p.qualified)) in facts.CONSTANTS
-    }
+    constants = {constant_of(p) for p in value}
     return constants.pop() if len(constants) == 1 else facts.UNDECIDED
+
+
+def constant_of(possibility: object) -> object:
+    """The value a possibility stands for: a string a variable holds, a library's named constant."""
+    if isinstance(possibility, Constant):
+        return possibility.value
+    if isinstance(possibility, Ref) and (name := cat.canonical(possibility.qualified)) in facts.CONSTANTS:
+        return facts.CONSTANTS[name]
+    return facts.UNDECIDED
 
 
 def _argument_index(node: cst.Call, position: int | None, keyword: str) -> int | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from seglint.analysis.catalogue import TORCH, Catalogue, Expects, Kind, LossSpec
-from seglint.library_facts import LIBRARIES, LOSSES, LossFact
+from seglint.library_facts import LIBRARIES, LOSSES, MODELS, ActivationModelFact, LossFact
 
 __all__ = ["DEFAULT", "LIBRARIES", "build_catalogue", "loss_spec"]
 
@@ -53,6 +53,9 @@ def build_catalogue(
             target = loss_modules if name.rsplit(".", 1)[-1][:1].isupper() else loss_functions
             target[name] = LossSpec(expects)
     producers = {name: (Kind.PROBABILITIES, name.rsplit(".", 1)[-1]) for name in probability_functions}
+    models = {
+        fact.name: fact for fact in MODELS if fact.library in chosen and isinstance(fact, ActivationModelFact)
+    }
     for name in (*logits_losses, *log_probability_losses):
         library_of.pop(name, None)  # the user's own name counts everywhere
     return TORCH.extended(
@@ -60,6 +63,7 @@ def build_catalogue(
         loss_modules=loss_modules,
         producer_functions=producers,
         library_of=library_of,
+        models=models,
     )
 
 

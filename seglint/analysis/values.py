@@ -184,6 +184,14 @@ class TrainingFlag:
 
 
 @dataclass(frozen=True)
+class Constant:
+    """A string literal's value (``"softmax2d"``), kept where a variable or a module constant holds it:
+    library facts read constructor arguments (``smp.Unet(activation=ACTIVATION)``)."""
+
+    value: object
+
+
+@dataclass(frozen=True)
 class Opaque:
     """Something of the user's own that is never a tensor (a non-torch object, a lambda)."""
 
@@ -202,6 +210,7 @@ Possibility = (
     | PassThroughObject
     | LambdaRef
     | RecordType
+    | Constant
     | Opaque
     | Pending
 )
@@ -217,8 +226,9 @@ def tensor_part(value: Value) -> Value:
 
 
 def is_tensor_like(value: Value) -> bool:
-    """True unless some possibility is known not to be a tensor (a module path, a model, a loss...)."""
-    return all(isinstance(p, (TensorOf, Param, Pending)) for p in value)
+    """True unless some possibility is known not to be a tensor (a module path, a model, a loss...).
+    A constant (``probs = None`` before a loop assigns it) says nothing against it."""
+    return all(isinstance(p, (TensorOf, Param, Pending, Constant)) for p in value)
 
 
 Env = dict  # dict[str, Value]
