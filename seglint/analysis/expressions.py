@@ -809,11 +809,11 @@ def literal_value(node: cst.BaseExpression, value: Value) -> object:
         return evaluated if isinstance(evaluated, str) else facts.UNDECIDED
     if isinstance(node, cst.Integer):
         return node.evaluated_value
-    constants = {constant_of(p) for p in value}
+    constants = {constant_value(p) for p in value}
     return constants.pop() if len(constants) == 1 else facts.UNDECIDED
 
 
-def constant_of(possibility: object) -> object:
+def constant_value(possibility: object) -> object:
     """The value a possibility stands for: a string a variable holds, a library's named constant."""
     if isinstance(possibility, Constant):
         return possibility.value

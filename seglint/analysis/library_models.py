@@ -18,7 +18,8 @@ import libcst as cst
 
 from seglint import library_facts as facts
 from seglint.analysis import catalogue as cat
-from seglint.analysis.expressions import _argument_index, constant_of, literal_value
+from seglint.analysis import contents
+from seglint.analysis.expressions import _argument_index, constant_value, literal_value
 from seglint.analysis.values import (
     UNKNOWN,
     ProducerObject,
@@ -50,7 +51,7 @@ def model_value(
         return UNKNOWN
     kind, layer_name = chosen
     layer = ProducerObject(kind, layer_name, node, owner)
-    return frozenset({SequentialOf(frozenset({layer}))})
+    return frozenset({SequentialOf(contents.sequence([frozenset({layer})]))})
 
 
 def _auxiliary(argument: facts.Argument, node: cst.Call, arguments: list[Value]) -> object:
@@ -86,7 +87,7 @@ def _resolved_names(value: Value, resolve: Callable[[str], Value]) -> Value:
     result: set = set()
     for p in resolved(value):
         known = isinstance(p, Ref) and (
-            constant_of(p) is not _UNDECIDED or cat.canonical(p.qualified) in cat.PRODUCER_MODULES
+            constant_value(p) is not _UNDECIDED or cat.canonical(p.qualified) in cat.PRODUCER_MODULES
         )
         if isinstance(p, Ref) and not known:
             found = resolved(resolve(p.qualified))
@@ -99,7 +100,7 @@ def _resolved_names(value: Value, resolve: Callable[[str], Value]) -> Value:
 def _outcome(fact: facts.ActivationModelFact, possibility: object) -> _Chosen:
     if isinstance(possibility, Ref) and cat.canonical(possibility.qualified) in cat.PRODUCER_MODULES:
         return _layer(cat.canonical(possibility.qualified))  # ``activation=nn.Softmax2d``: instantiated
-    return _named(fact, constant_of(possibility))
+    return _named(fact, constant_value(possibility))
 
 
 def _named(fact: facts.ActivationModelFact, value: object) -> _Chosen:
