@@ -3,7 +3,9 @@
     pip install -e '.[bench]'
     python benchmarks/bench.py                       # MONAI and transformers, 3 repetitions
     python benchmarks/bench.py --tree path/to/src    # any tree
-    python benchmarks/bench.py --scaling             # also 1x/2x/4x copies of the first tree
+    python benchmarks/bench.py --scaling             # also 1x/2x/4x copies of the first tree and
+                                                     # generated trees of 1,000 to 10,000 files
+    python benchmarks/bench.py --corpus monai --scaling-only --repeat 1   # only those
 
 Corpora are the sdists of MONAI and transformers from PyPI (``pip download --no-deps``), unpacked
 under ``--cache-root`` (default ``~/.cache/seglint-bench``), outside the repository. Every number is
@@ -166,7 +168,72 @@ def bench_precommit(repeat: int) -> None:
     print_table(rows)
 
 
+GENERATED_CLEAN = "import os\n\n\ndef helper_{index}(path):\n    return os.path.join(path, '{index}')\n"
+GENERATED_MODEL = (
+    "import torch.nn as nn\nimport torch.nn.functional as F\n\n\nclass Net{index}(nn.Module):\n"
+    "    def __init__(self):\n        super().__init__()\n        self.conv = nn.Conv2d(3, 4, 1)\n\n"
+    "    def forward(self, x):\n        return F.softmax(self.conv(x), dim=1)\n"
+)
+GENERATED_TRAIN = (
+    "import torch.nn as nn\nfrom {package}.mod{model} import Net{model}\n\n\n"
+    "def train(loader):\n    model = Net{model}()\n    criterion = nn.CrossEntropyLoss()\n"
+    "    for x, y in loader:\n        loss = criterion(model(x), y)\n        loss.backward()\n"
+)
+
+
+def generate_tree(root: Path, files: int) -> None:
+    """``files`` modules in packages of 100: 80 % without loss code, 10 % models whose forward ends in a
+    softmax, 10 % training loops that import a model of their package and feed it to a loss."""
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.seglint]\n")
+    for index in range(files):
+        package = f"pkg{index // 100:03d}"
+        directory = root / package
+        if index % 100 == 0:
+            directory.mkdir(parents=True)
+            (directory / "__init__.py").write_text("")
+        slot = index % 10
+        if slot == 8:
+            text = GENERATED_MODEL.format(index=index)
+        elif slot == 9:
+            text = GENERATED_TRAIN.format(package=package, model=index - 1)
+        else:
+            text = GENERATED_CLEAN.format(index=index)
+        (directory / f"mod{index}.py").write_text(text)
+
+
+def bench_generated(repeat: int, sizes: tuple[int, ...] = (1_000, 2_500, 10_000)) -> None:
+    """Peak memory on generated trees: it must grow with the files only by the project index's bytes
+    per file (the findings, the provider index and the results kept for output), never by the trees'
+    analyses, which are dropped file by file (at most MAX_CACHED_MODULES interpreters are kept)."""
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        for size in sizes:
+            root = Path(directory) / f"generated{size}"
+            generate_tree(root, size)
+            rows.append(
+                measure(
+                    f"{size:,} generated files, --jobs 1",
+                    [*seglint("--no-cache", "--jobs", "1"), "."],
+                    root,
+                    size,
+                    repeat,
+                )
+            )
+            rows.append(
+                measure(f"{size:,} generated files", [*seglint("--no-cache"), "."], root, size, repeat)
+            )
+    print("\n### scaling: generated trees (80 % clean, 10 % models, 10 % training loops)\n")
+    print_table(rows)
+    single = [row for row in rows if row.label.endswith("--jobs 1")]
+    growth = (single[-1].peak_mib - single[0].peak_mib) * 1024 * 1024 / (single[-1].files - single[0].files)
+    print(
+        f"\npeak RSS growth, --jobs 1, {single[0].files:,} to {single[-1].files:,} files: {growth:,.0f} bytes per file"
+    )
+
+
 def bench_scaling(tree: Path, repeat: int) -> None:
+    bench_generated(repeat)
     rows = []
     with tempfile.TemporaryDirectory() as directory:
         for factor in (1, 2, 4):
@@ -207,6 +274,9 @@ def main() -> None:
         "--scaling", action="store_true", help="also time 1x, 2x and 4x copies of the first tree"
     )
     parser.add_argument("--skip-precommit", action="store_true")
+    parser.add_argument(
+        "--scaling-only", action="store_true", help="only the scaling runs (no comparison with ruff)"
+    )
     options = parser.parse_args()
     if shutil.which("ruff") is None:
         raise SystemExit("ruff is not installed: pip install -e '.[bench]'")
@@ -218,6 +288,9 @@ def main() -> None:
     trees = [(str(tree), tree.resolve()) for tree in options.tree or []]
     if not trees:
         trees = [(name, fetch(name, options.cache_root)) for name in options.corpus or sorted(CORPORA)]
+    if options.scaling_only:
+        bench_scaling(trees[0][1], options.repeat)
+        return
     for name, tree in trees:
         bench_tree(name, tree, options.repeat)
     if not options.skip_precommit:

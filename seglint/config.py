@@ -21,7 +21,7 @@ from typing import Any
 from seglint.analysis.libraries import LIBRARIES
 from seglint.errors import ConfigError
 from seglint.globs import Glob, compile_globs, matches_path_or_parent
-from seglint.limits import DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_PROJECT_FILES, Limits
+from seglint.limits import DEFAULT_ANALYSIS_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_PROJECT_FILES, Limits
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,7 +67,7 @@ DEFAULT_EXCLUDE: tuple[str, ...] = (
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _CATALOGUE_KEYS = ("libraries", "logits-losses", "log-probability-losses", "probability-functions")
-_LIMIT_KEYS = ("max-file-size", "max-project-files")
+_LIMIT_KEYS = ("max-file-size", "max-project-files", "analysis-timeout")
 _BOOLEAN_KEYS = ("respect-gitignore",)
 VALID_KEYS: tuple[str, ...] = tuple(
     sorted((*_LIST_KEYS, *_CATALOGUE_KEYS, *_LIMIT_KEYS, *_BOOLEAN_KEYS, "per-file-ignores"))
@@ -104,6 +104,7 @@ class Settings:
     probability_functions: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     max_project_files: int = DEFAULT_MAX_PROJECT_FILES
+    analysis_timeout: int = DEFAULT_ANALYSIS_TIMEOUT
     respect_gitignore: bool = True
 
     @property
@@ -112,7 +113,11 @@ class Settings:
 
     @property
     def limits(self) -> Limits:
-        return Limits(max_file_size=self.max_file_size, max_project_files=self.max_project_files)
+        return Limits(
+            max_file_size=self.max_file_size,
+            max_project_files=self.max_project_files,
+            analysis_timeout=self.analysis_timeout,
+        )
 
 
 def valid_selectors(codes: Sequence[str]) -> tuple[str, ...]:
@@ -261,6 +266,9 @@ def parse_table(
         ),
         max_project_files=check.positive_integer(
             "max-project-files", table.get("max-project-files", DEFAULT_MAX_PROJECT_FILES), "50000"
+        ),
+        analysis_timeout=check.positive_integer(
+            "analysis-timeout", table.get("analysis-timeout", DEFAULT_ANALYSIS_TIMEOUT), "120 (seconds)"
         ),
         respect_gitignore=check.boolean("respect-gitignore", table.get("respect-gitignore", True)),
     )

@@ -14,12 +14,17 @@ DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 #: The scan of a project for loss providers visits at most this many files and directories, in sorted
 #: order (torch's installed package holds about 15,000).
 DEFAULT_MAX_PROJECT_FILES = 20_000
+#: Seconds one file's analysis may take before it is stopped (its worker process killed and replaced).
+#: Only a safety net: the analysis is bounded by counted work (seglint/analysis/budget.py), which is
+#: the same on every machine; the slowest real files take well under a second.
+DEFAULT_ANALYSIS_TIMEOUT = 60
 
 
 @dataclass(frozen=True)
 class Limits:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     max_project_files: int = DEFAULT_MAX_PROJECT_FILES
+    analysis_timeout: int = DEFAULT_ANALYSIS_TIMEOUT
 
 
 DEFAULT_LIMITS = Limits()

@@ -23,6 +23,7 @@ from seglint.provider_scan import project_providers
 from seglint.providers import Providers
 from seglint.roots import ProjectRoot, find_root
 from seglint.sources import decode_source, read_error, read_file, read_text
+from seglint.workers import AnalysisTimeout, WatchedPool, deadline
 
 if TYPE_CHECKING:
     from seglint.analysis.catalogue import Catalogue
@@ -34,6 +35,10 @@ __all__ = ["CatalogueSpec", "Job", "lint_files", "project_providers", "read_text
 # once); most files of a tree are dropped by the prefilter. Measured on 2 cores: a pool
 # pays on transformers (2,935 files) and not on MONAI (440 files).
 MIN_FILES_FOR_POOL = 1000
+# A worker's own deadline stops an analysis in Python code at analysis-timeout; the watchdog kills the
+# worker only if that did not work (native code), this much later.
+WATCHDOG_GRACE = 5
+_STOPPED = "not analysed: the analysis took longer than"
 
 
 @dataclass(frozen=True)
@@ -192,7 +197,7 @@ class _Linter:
         project.touched.clear()
         project.absent.clear()
         result = self.lint_text(work.text, work.path, work.select, project, notebook=work.notebook)
-        if self._cache is not None:
+        if self._cache is not None and not _stopped(result):  # a time limit hit is not this file's content
             own = Path(work.path).resolve()
             dependencies = {str(place): ABSENT for place in project.absent}
             for dependency in sorted(project.touched - {own}):
@@ -235,14 +240,18 @@ class _Linter:
         from seglint.engine import lint_source
 
         try:
-            result = lint_source(
-                code,
-                path,
-                select=select,
-                project=project,
-                partial=self._partial,
-                noqa=self._noqa,
-            )
+            with deadline(self._limits.analysis_timeout):
+                result = lint_source(
+                    code,
+                    path,
+                    select=select,
+                    project=project,
+                    partial=self._partial,
+                    noqa=self._noqa,
+                )
+        except AnalysisTimeout:
+            project.forget_modules()  # interrupted: the summaries of the modules on the stack are partial
+            return FileResult(path, error=_timeout_error(path, self._limits.analysis_timeout))
         except Exception as exc:  # noqa: BLE001 - reported as this file's error, exit 2
             return FileResult(
                 path, error=FileError(path, 0, 0, f"internal error: {type(exc).__name__}: {exc}")
@@ -269,18 +278,22 @@ def lint_files(
     linter = _Linter(spec, cache_dir, partial, limits=limits, checked=paths, warn=warn)
     if count <= 1:
         return list(_counted((linter.lint(job) for job in jobs), progress))
-    from concurrent.futures import ProcessPoolExecutor
-
     # The roots are scanned here, once, rather than once per worker.
     providers = linter.providers_of(paths)
-    # Workers read, prefilter and analyse; small chunks keep both busy to the end.
-    chunksize = max(1, min(16, len(jobs) // (count * 8)))
-    with ProcessPoolExecutor(
-        max_workers=count,
+    # Workers read, prefilter and analyse, a file at a time; one that runs past the timeout (which the
+    # worker's own deadline could not stop) has its worker killed and replaced.
+    pool = WatchedPool(
+        count,
+        _lint_job,
+        timeout=limits.analysis_timeout + WATCHDOG_GRACE,
+        on_timeout=lambda job: FileResult(job.path, error=_timeout_error(job.path, limits.analysis_timeout)),
+        on_crash=lambda job: FileResult(
+            job.path, error=FileError(job.path, 0, 0, "internal error: the worker process analysing it died")
+        ),
         initializer=_init_worker,
         initargs=(spec, cache_dir, partial, limits, providers),
-    ) as pool:
-        return list(_counted(pool.map(_lint_job, jobs, chunksize=chunksize), progress))
+    )
+    return list(_counted(pool.map(jobs), progress))
 
 
 def _counted(results: Iterable[FileResult], progress: Callable[[], None] | None) -> Iterator[FileResult]:
@@ -325,6 +338,20 @@ def _scanned_text(path: str) -> str | None:
     text = read_text(Path(path))
     code = notebook_code(text, path) if text is not None else None
     return code.text if isinstance(code, NotebookCode) else ""
+
+
+def _timeout_error(path: str, seconds: int) -> FileError:
+    return FileError(
+        path,
+        0,
+        0,
+        f"{_STOPPED} analysis-timeout ({seconds} s) and was stopped; exclude the file, or raise "
+        "analysis-timeout in [tool.seglint]",
+    )
+
+
+def _stopped(result: FileResult) -> bool:
+    return result.error is not None and result.error.reason.startswith(_STOPPED)
 
 
 def _size_error(text: str, path: str, limit: int) -> FileError | None:

@@ -114,7 +114,7 @@ def test_unknown_rule_code_in_other_selector_keys(tmp_path: Path, key: str) -> N
 def test_unknown_key(tmp_path: Path) -> None:
     message = error_of(tmp_path, 'selec = ["SEG001"]\n')
     assert message == (
-        "pyproject.toml: [tool.seglint]: unknown key 'selec'; valid: exclude, extend-exclude, "
+        "pyproject.toml: [tool.seglint]: unknown key 'selec'; valid: analysis-timeout, exclude, extend-exclude, "
         "extend-select, ignore, libraries, log-probability-losses, logits-losses, max-file-size, "
         "max-project-files, per-file-ignores, probability-functions, respect-gitignore, select"
     )
@@ -153,7 +153,7 @@ def test_the_table_itself_must_be_a_table(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool]\nseglint = "yes"\n')
     with pytest.raises(
         ConfigError,
-        match=r"^pyproject.toml: \[tool.seglint\]: expected a table, got 'yes' \(a string\); valid: a table with keys exclude, ",
+        match=r"^pyproject.toml: \[tool.seglint\]: expected a table, got 'yes' \(a string\); valid: a table with keys analysis-timeout, exclude, ",
     ):
         load_settings(cwd=tmp_path, codes=CODES)
 

@@ -9,7 +9,7 @@ import pytest
 
 from seglint.config import load_settings
 from seglint.errors import ConfigError
-from seglint.limits import DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_PROJECT_FILES
+from seglint.limits import DEFAULT_ANALYSIS_TIMEOUT, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_PROJECT_FILES, Limits
 
 CODES = ("SEG001", "SEG002", "SEG003", "SEG004", "SEG005")
 WHERE = "pyproject.toml: [tool.seglint]"
@@ -73,7 +73,11 @@ def error_of(directory: Path, body: str) -> str:
             ),
         ),
         ('exclude = [""]\n', f"{WHERE} exclude: expected a non-empty glob pattern, got ''"),
-        ("nope = 1\n", f"{WHERE}: unknown key 'nope'; valid: exclude, extend-exclude, "),
+        ("nope = 1\n", f"{WHERE}: unknown key 'nope'; valid: analysis-timeout, exclude, extend-exclude, "),
+        (
+            "analysis-timeout = 0\n",
+            f"{WHERE} analysis-timeout: expected a positive integer, got 0 (an integer); valid: e.g. 120 (seconds)",
+        ),
     ],
 )
 def test_configuration_errors(tmp_path: Path, body: str, message: str) -> None:
@@ -83,13 +87,15 @@ def test_configuration_errors(tmp_path: Path, body: str, message: str) -> None:
 def test_the_limits_default_and_are_read(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.seglint]\n")
     settings = load_settings(cwd=tmp_path, codes=CODES)
-    assert (settings.limits.max_file_size, settings.limits.max_project_files) == (
-        DEFAULT_MAX_FILE_SIZE,
-        DEFAULT_MAX_PROJECT_FILES,
+    assert settings.limits == Limits(
+        DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_PROJECT_FILES, DEFAULT_ANALYSIS_TIMEOUT
     )
-    (tmp_path / "pyproject.toml").write_text("[tool.seglint]\nmax-file-size = 10\nmax-project-files = 7\n")
+    assert DEFAULT_ANALYSIS_TIMEOUT == 60
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.seglint]\nmax-file-size = 10\nmax-project-files = 7\nanalysis-timeout = 5\n"
+    )
     settings = load_settings(cwd=tmp_path, codes=CODES)
-    assert (settings.limits.max_file_size, settings.limits.max_project_files) == (10, 7)
+    assert settings.limits == Limits(max_file_size=10, max_project_files=7, analysis_timeout=5)
 
 
 def test_a_config_file_is_the_root_of_its_patterns(tmp_path: Path) -> None:
