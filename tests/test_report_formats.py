@@ -218,6 +218,16 @@ def test_check_is_an_alias(project: Path, capsys: pytest.CaptureFixture[str]) ->
     assert bare("rule", "redundant-log-softmax") == bare("rule", "SEG004")
 
 
+def test_seglint_check_examples_is_seglint_examples(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    status = main(["check", "--no-cache", "examples/"])
+    checked = (status, *capsys.readouterr())
+    assert checked == run(capsys, "examples/")
+    assert checked[0] == 1 and "examples/one_hot_as_prediction.py:16:12: SEG002 " in checked[1]
+
+
 def test_colour_always_never_auto(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "\x1b[" in run(capsys, "--color", "always", "bad.py")[1]
     assert "\x1b[" not in run(capsys, "--color", "never", "bad.py")[1]
