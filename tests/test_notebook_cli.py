@@ -5,13 +5,16 @@ output format places a finding."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from seglint.cli import main
 from tests.notebooks import notebook, sources
-from tests.test_cli import seglint
+from tests.test_cli import REPO, seglint
 
 IMPORTS = "%matplotlib inline\nimport torch\nimport torch.nn.functional as F"
 # Cell 3 makes probabilities that cell 5 feeds to the loss; cell 5 also has a fixable SEG001 and a
@@ -250,3 +253,57 @@ def test_gitlab_names_the_cell_in_the_description(tmp_path: Path, monkeypatch, c
     train = [issue for issue in issues if issue["location"]["path"] == "train.ipynb"]
     assert train[0]["description"].startswith("SEG001 cell 5, line 2: `nn.CrossEntropyLoss` expects")
     assert train[0]["location"]["lines"]["begin"] == in_file(notebook(*CELLS), "criterion(probs, masks)")[0]
+
+
+def test_full_frames_the_cells_source_with_its_own_line_numbers(tmp_path: Path, monkeypatch, capsys) -> None:
+    project(tmp_path, **{"train.ipynb": notebook(*CELLS)})
+    monkeypatch.chdir(tmp_path)
+    assert main(["--no-cache", "--select", "SEG001", "--output-format", "full", "train.ipynb"]) == 1
+    first = capsys.readouterr().out.split("\n\n")[0]
+    assert first.splitlines()[1:-1] == [
+        " --> train.ipynb:cell 5:2:8",
+        "  |",
+        "1 | %%time",
+        "2 | loss = criterion(probs, masks)",
+        "  |        ^^^^^^^^^^^^^^^^^^^^^^^ SEG001",
+        "  |",
+        " ::: train.ipynb:cell 3:2:9",
+        "  |",
+        "1 | criterion = torch.nn.CrossEntropyLoss()",
+        "2 | probs = logits.softmax(dim=1)",
+        "  |         ^^^^^^^^^^^^^^^^^^^^^ `softmax` makes the probabilities here",
+        "  |",
+    ]
+
+
+PROBE = """
+import contextlib, io, json, sys
+import seglint.cli
+
+def imported():
+    return sorted({m.split(".")[0] for m in sys.modules} & {"libcst", "nbformat", "jupyter_core"})
+
+report = []
+for path in sys.argv[1:]:
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = seglint.cli.main(["--no-cache", path])
+    report.append([status, imported()])
+print(json.dumps(report))
+"""
+
+
+def test_reading_a_notebook_needs_json_only(tmp_path: Path) -> None:
+    plain = notebook(("markdown", "# Plots"), ("code", "%matplotlib inline\nimport matplotlib.pyplot as plt"))
+    project(tmp_path, **{"plots.ipynb": plain, "train.ipynb": notebook(*CELLS)})
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE, "plots.ipynb", "train.ipynb"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"},
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    # No loss in sight: not even the parser is imported. Never Jupyter's own nbformat.
+    assert json.loads(completed.stdout) == [[0, []], [1, ["libcst"]]]

@@ -103,6 +103,15 @@ def read_notebook(text: str, path: str) -> Notebook | FileError:
     return Notebook(text, tuple(found), _language(document.get("metadata")))
 
 
+def cell_sources(text: str, path: str) -> dict[int, str]:
+    """The source of each cell of the notebook in ``text``, by number; empty if it is not one (any
+    more: it changed since it was checked)."""
+    notebook = read_notebook(text, path)
+    if isinstance(notebook, FileError):
+        return {}
+    return {cell.number: cell.source for cell in notebook.cells}
+
+
 def _cell(text: str, number: int, cell: object, offset: int) -> Cell | str:
     """The cell stored at ``offset``, or what is wrong with it."""
     if not isinstance(cell, dict):

@@ -19,7 +19,7 @@ elsewhere (a model's ``forward``, a helper, another module), and a ``help:`` lin
 A frame shows the flagged lines and one line of context before them; a flagged expression longer than
 ``MAX_FLAGGED_LINES`` lines is shown by its first and last lines. Tabs are shown as four spaces so the
 underline stays under the expression. Without the file's text (it changed or vanished), the frame is
-left out.
+left out. In a notebook the frame shows the cell's source, its lines numbered within the cell.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from seglint.diagnostics import Applicability, Diagnostic, FileError, FileResult, Span
+from seglint.diagnostics import Applicability, CellLocation, Diagnostic, FileError, FileResult, Span
+from seglint.notebook.reader import cell_sources
 from seglint.output._shared import entries, span_lines, where
 from seglint.output.text import BLUE, BOLD, CYAN, error_line, fix_marker, paint, severity_style, summary_lines
 
@@ -81,6 +82,22 @@ def _frame(text: str, span: Span, label: str, style: str, color: bool) -> list[s
     return out
 
 
+class _Texts:
+    """The text a frame is drawn from: the file's, or, in a notebook, its cell's source."""
+
+    def __init__(self, sources: Mapping[str, str]) -> None:
+        self._sources = sources
+        self._cells: dict[str, dict[int, str]] = {}
+
+    def of(self, path: str, notebook: CellLocation | None) -> str:
+        text = self._sources.get(path, "")
+        if notebook is None:
+            return text
+        if path not in self._cells:
+            self._cells[path] = cell_sources(text, path)
+        return self._cells[path].get(notebook.cell, "")
+
+
 def _help(diagnostic: Diagnostic, rules: Mapping[str, RuleHelp], *, unsafe_fixes: bool) -> str:
     rule = rules.get(diagnostic.code)
     advice = rule.help if rule is not None and rule.help else ""
@@ -105,6 +122,7 @@ def render(
 ) -> str:
     """Render ``results`` with frames; ``sources`` holds the text of each file a frame shows."""
     by_code = {rule.code: rule for rule in rules}
+    texts = _Texts(sources)
     blocks: list[list[str]] = []
     for item in entries(results):
         if isinstance(item, FileError):
@@ -114,13 +132,12 @@ def render(
         marker = fix_marker(item, unsafe_fixes=unsafe_fixes, color=color)
         block = [f"{paint(item.code, style, color)}{marker} {paint(item.message, BOLD, color)}"]
         block.append(f" {paint('-->', BLUE + BOLD, color)} {where(item.path, item.span, item.notebook)}")
-        if item.notebook is None:  # a notebook's text is JSON: its cells' frames are not drawn (yet)
-            block += _frame(sources.get(item.path, ""), item.span, item.code, style, color)
+        block += _frame(texts.of(item.path, item.notebook), item.span, item.code, style, color)
         for related in item.related:
             shown = where(related.path, related.span, related.notebook)
             block.append(f" {paint(':::', BLUE + BOLD, color)} {shown}")
-            if related.notebook is None:
-                block += _frame(sources.get(related.path, ""), related.span, related.message, CYAN, color)
+            frame_text = texts.of(related.path, related.notebook)
+            block += _frame(frame_text, related.span, related.message, CYAN, color)
         help_text = _help(item, by_code, unsafe_fixes=unsafe_fixes)
         block.append(f"{paint('help', CYAN + BOLD, color)}: {help_text}")
         blocks.append(block)
