@@ -102,7 +102,7 @@ class HeadModelFact:
     library: str
     name: str
     callable: Literal["class", "function"]
-    heads: tuple[tuple[str, str], ...]  # (output key, attribute)
+    heads: tuple[tuple[str, str, int], ...]  # (output key, attribute, how many layers it holds)
     source: str = ""
 
 
@@ -419,7 +419,9 @@ MODELS: tuple[ActivationModelFact | HeadModelFact, ...] = (
             "torchvision",
             f"torchvision.models.segmentation.{name}",
             "function",
-            (("out", "classifier"), ("aux", "aux_classifier")),
+            # DeepLabHead(ASPP, Conv2d, BatchNorm2d, ReLU, Conv2d) and FCNHead(Conv2d, BatchNorm2d,
+            # ReLU, Dropout, Conv2d): five layers each (deeplabv3.py, fcn.py); the last makes the logits.
+            (("out", "classifier", 5), ("aux", "aux_classifier", 5)),
             source=(
                 "torchvision/models/segmentation/_utils.py: _SimpleSegmentationModel.forward returns "
                 'OrderedDict(out=F.interpolate(self.classifier(...), mode="bilinear"), aux=... aux_classifier)'
@@ -431,7 +433,7 @@ MODELS: tuple[ActivationModelFact | HeadModelFact, ...] = (
         "torchvision",
         "torchvision.models.segmentation.lraspp_mobilenet_v3_large",
         "function",
-        (("out", "classifier"),),
+        (("out", "classifier", 1),),  # an LRASPPHead: one module, not a sequence
         source=(
             "torchvision/models/segmentation/lraspp.py: LRASPP.forward returns "
             'OrderedDict(out=F.interpolate(self.classifier(features), mode="bilinear"))'

@@ -24,6 +24,7 @@ from seglint.analysis.values import (
     FunctionRef,
     InstanceOf,
     LambdaRef,
+    LibraryModel,
     LossObject,
     Param,
     PassThroughObject,
@@ -40,9 +41,17 @@ from seglint.analysis.values import (
 )
 
 SOFTMAX_PRODUCERS = frozenset({"softmax", "nn.Softmax", "nn.Softmax2d"})
-_MODULE_OBJECTS = (InstanceOf, SequentialOf, ProducerObject, LossObject, PassThroughObject, Pending)
+_MODULE_OBJECTS = (
+    InstanceOf,
+    SequentialOf,
+    LibraryModel,
+    ProducerObject,
+    LossObject,
+    PassThroughObject,
+    Pending,
+)
 # Objects that are called like a module: ``m.forward(x)`` and ``m.__call__(x)`` are ``m(x)``.
-_CALLABLE_OBJECTS = (SequentialOf, ProducerObject, LossObject, PassThroughObject, LambdaRef)
+_CALLABLE_OBJECTS = (SequentialOf, LibraryModel, ProducerObject, LossObject, PassThroughObject, LambdaRef)
 # Methods of lists and dicts that read their contents.
 _CONTAINER_READS = frozenset({"get", "pop", "values", "items", "copy"})
 # Loops over a sequence of at most this many known elements run once per element.
@@ -440,6 +449,8 @@ class ExpressionInterpreter(StatementInterpreter):
             added = frozenset({SequentialOf(contents.appended(joined, arguments[-1]))})
             if key is not None:
                 env[key] = (env.get(key, receiver) - layers) | added
+            elif isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Attribute):
+                self._assign(node.func.value, (receiver - layers) | added, env)  # ``model.classifier.append``
         if grown is not None and key is not None and held:
             env[key] = (env.get(key, receiver) - held) | grown
         return result
@@ -500,6 +511,12 @@ class ExpressionInterpreter(StatementInterpreter):
             return self._call_lambda(possibility, node, arguments)
         if isinstance(possibility, SequentialOf):
             return self._relabel(self._call_layers(possibility.layers, node, arguments, env), node)
+        if isinstance(possibility, LibraryModel):
+            from seglint.analysis.library_models import called
+
+            return self._relabel(
+                called(possibility, lambda head: self._call_value(head, node, arguments, env)), node
+            )
         # Summaries cost a run over the callee's body: computed only if the result reaches a loss.
         # The result depends on the callee and the call's place only, so one pending value serves both
         # passes of a loop.
@@ -766,6 +783,8 @@ def _attribute_of(receiver: Value, attribute: str) -> Value:
             result.add(p)
         elif isinstance(p, Contents) and p.record:
             result |= contents.field(frozenset({p}), attribute)
+        elif isinstance(p, LibraryModel) and (head := p.attribute(attribute)) is not None:
+            result |= head
         elif isinstance(p, (TensorOf, Param)) and attribute in _PRESERVING_ATTRIBUTES:
             result.add(p)
         elif isinstance(p, Pending):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from seglint.analysis.catalogue import TORCH, Catalogue, Expects, Kind, LossSpec
-from seglint.library_facts import LIBRARIES, LOSSES, MODELS, ActivationModelFact, LossFact
+from seglint.library_facts import LIBRARIES, LOSSES, MODELS, LossFact
 
 __all__ = ["DEFAULT", "LIBRARIES", "build_catalogue", "loss_spec"]
 
@@ -53,9 +53,7 @@ def build_catalogue(
             target = loss_modules if name.rsplit(".", 1)[-1][:1].isupper() else loss_functions
             target[name] = LossSpec(expects)
     producers = {name: (Kind.PROBABILITIES, name.rsplit(".", 1)[-1]) for name in probability_functions}
-    models = {
-        fact.name: fact for fact in MODELS if fact.library in chosen and isinstance(fact, ActivationModelFact)
-    }
+    models = {fact.name: fact for fact in MODELS if fact.library in chosen}
     for name in (*logits_losses, *log_probability_losses):
         library_of.pop(name, None)  # the user's own name counts everywhere
     return TORCH.extended(

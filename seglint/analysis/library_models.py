@@ -19,12 +19,14 @@ import libcst as cst
 from seglint import library_facts as facts
 from seglint.analysis import catalogue as cat
 from seglint.analysis import contents
+from seglint.analysis.contents import Contents
 from seglint.analysis.expressions import _argument_index, constant_value, literal_value
 from seglint.analysis.values import (
     UNKNOWN,
-    ProducerObject,
+    LibraryModel,
     Ref,
     SequentialOf,
+    TensorOf,
     Value,
     resolved,
 )
@@ -41,26 +43,77 @@ def model_value(
     resolve: Callable[[str], Value],
 ) -> Value:
     """The value of the call ``node`` that builds ``fact``'s model (``owner``: the interpreter)."""
-    if not isinstance(fact, facts.ActivationModelFact):
-        return UNKNOWN
-    if fact.auxiliary is not None and _auxiliary(fact.auxiliary, node, arguments) is not None:
-        # ``aux_params``: the model returns ``(masks, labels)``, which a plain tensor value cannot say.
-        return UNKNOWN
-    chosen = _activation(fact, node, arguments, resolve)
+    if isinstance(fact, facts.HeadModelFact):
+        # The heads as built: sequences of layers whose values no rule is about, until the code
+        # replaces or appends one.
+        heads = tuple(
+            (key, attribute, frozenset({SequentialOf(contents.sequence([UNKNOWN] * layers))}))
+            for key, attribute, layers in fact.heads
+        )
+        return frozenset({LibraryModel(fact.name, heads=heads)})
+    masks = _made(_activation(fact, node, arguments, resolve), node, owner)
+    auxiliary = _auxiliary(fact.auxiliary, node, arguments) if fact.auxiliary is not None else None
+    if auxiliary is _UNDECIDED:
+        return UNKNOWN  # a tensor or a tuple: the analysis cannot tell
+    if auxiliary is None:
+        return frozenset({LibraryModel(fact.name, masks)}) if masks else UNKNOWN
+    # ``aux_params``: the model returns ``(masks, labels)``, the labels out of the classification
+    # head's own activation (the dict's ``"activation"``, ``None`` by default).
+    labels = _made(_in_dictionary(fact, auxiliary, "activation"), node, owner)
+    return frozenset({LibraryModel(fact.name, contents.sequence([masks, labels]))})
+
+
+def called(model: LibraryModel, call: Callable[[Value], Value]) -> Value:
+    """What calling ``model`` returns; ``call(head)`` calls one of its heads with the call's input."""
+    if not model.heads:
+        return model.output
+    # torchvision resizes each head's output with bilinear interpolation, which keeps its kind.
+    return contents.mapping((key, call(head)) for key, _, head in model.heads)
+
+
+def with_attribute(value: Value, attribute: str, new: Value) -> Value:
+    """``value`` after ``value.attribute = new``: library models get the new head, the rest stay."""
+    return frozenset(
+        p.with_attribute(attribute, new)
+        if isinstance(p, LibraryModel) and p.attribute(attribute) is not None
+        else p
+        for p in value
+    )
+
+
+def _made(chosen: _Chosen, node: cst.Call, owner: object) -> Value:
+    """The output of a model built by ``node`` whose last layer is ``chosen``."""
     if not isinstance(chosen, tuple):  # logits, or not known
         return UNKNOWN
-    kind, layer_name = chosen
-    layer = ProducerObject(kind, layer_name, node, owner)
-    return frozenset({SequentialOf(contents.sequence([frozenset({layer})]))})
+    kind, layer = chosen
+    return frozenset({TensorOf(kind, layer, node, owner)})
 
 
 def _auxiliary(argument: facts.Argument, node: cst.Call, arguments: list[Value]) -> object:
-    """``None`` when the argument is absent or ``None``; anything else otherwise."""
+    """The value passed as ``aux_params`` (a dict's contents), ``None`` when absent or ``None``,
+    ``UNDECIDED`` when the analysis cannot tell whether it is ``None``."""
     index = _argument_index(node, argument.position, argument.keyword)
     if index is None:
         return _UNDECIDED if any(arg.star == "**" for arg in node.args) else argument.default
     value = arguments[index] if index < len(arguments) else UNKNOWN
-    return None if literal_value(node.args[index].value, value) is None else _UNDECIDED
+    if literal_value(node.args[index].value, value) is None:
+        return None
+    held = frozenset(p for p in resolved(value) if isinstance(p, Contents))
+    return held if held and held == resolved(value) else _UNDECIDED
+
+
+def _in_dictionary(fact: facts.ActivationModelFact, held: object, key: str) -> _Chosen:
+    """The activation a dict (``aux_params``) names under ``key``; its default (``None``) if absent."""
+    assert isinstance(held, frozenset)
+    outcomes: set = set()
+    for mapping in held:
+        if any(known == key for known, _ in mapping.keys):
+            value = contents.item(frozenset({mapping}), key)
+            found = {_outcome(fact, p) for p in resolved(value)} or {_UNDECIDED}
+            outcomes |= found if not mapping.rest else {_UNDECIDED}
+        else:
+            outcomes.add(_UNDECIDED if mapping.rest else None)
+    return outcomes.pop() if len(outcomes) == 1 else _UNDECIDED
 
 
 def _activation(

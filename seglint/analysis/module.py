@@ -31,6 +31,7 @@ from seglint.analysis.expressions import (
     subscript_index,
 )
 from seglint.analysis.facts import LogOfSoftmax, LossInput, ModuleFacts, Origin, Rewrite
+from seglint.analysis.library_models import with_attribute
 from seglint.analysis.statements import import_bindings
 from seglint.analysis.values import (
     UNKNOWN,
@@ -39,6 +40,7 @@ from seglint.analysis.values import (
     Env,
     FunctionRef,
     InstanceOf,
+    LibraryModel,
     LossObject,
     Param,
     Pending,
@@ -358,7 +360,12 @@ class ModuleInterpreter(ExpressionInterpreter):
         elif isinstance(target, cst.Attribute):
             key = self._self_attribute_key(target)
             if key is None:
-                self._eval(target.value, env)
+                base = self._eval(target.value, env)
+                # ``model.classifier = nn.Sequential(...)``: a library model's head is replaced.
+                if any(
+                    isinstance(p, LibraryModel) and p.attribute(target.attr.value) is not None for p in base
+                ):
+                    self._assign(target.value, with_attribute(base, target.attr.value, value), env)
                 return
             env[key] = value
             collected = self._scope.collect_attributes
@@ -372,7 +379,9 @@ class ModuleInterpreter(ExpressionInterpreter):
                 self._eval_slice(element, env)
             key = self._binding_key(target.value)
             index = subscript_index(target)
-            if key is None or not any(isinstance(p, (Contents, SequentialOf)) for p in container):
+            if not any(isinstance(p, (Contents, SequentialOf)) for p in container):
+                return
+            if key is None and not isinstance(target.value, cst.Attribute):
                 return
             index = NOT_CONSTANT if not isinstance(index, (int, str, bytes)) else index
             stored: set = set()
@@ -381,6 +390,9 @@ class ModuleInterpreter(ExpressionInterpreter):
                     stored.add(SequentialOf(contents.with_item(p.layers, index, value)))
                 else:
                     stored |= contents.with_item(frozenset({p}), index, value)
+            if key is None:  # ``model.classifier[4] = ...``: stored back through the attribute
+                self._assign(target.value, frozenset(stored), env)
+                return
             env[key] = frozenset(stored)
 
     # ----------------------------------------------------------------- training path

@@ -115,6 +115,30 @@ class SequentialOf:
 
 
 @dataclass(frozen=True)
+class LibraryModel:
+    """A catalogued library's model (``seglint.library_facts``), as its constructor's arguments made it.
+
+    Calling it returns ``output`` (``smp.Unet(..., aux_params=...)``: a tuple), or, with ``heads``, a
+    dict whose every key holds what one attribute's layers make of the input (torchvision's
+    ``{"out": classifier(...), "aux": aux_classifier(...)}``). Those attributes can be read and
+    replaced (``model.classifier[4] = ...``, ``model.classifier.append(nn.Softmax(1))``).
+    """
+
+    name: str
+    output: frozenset = frozenset()
+    heads: tuple[tuple[str, str, frozenset], ...] = ()  # (output key, attribute, its value)
+
+    def attribute(self, name: str) -> frozenset | None:
+        return next((value for _, attribute, value in self.heads if attribute == name), None)
+
+    def with_attribute(self, name: str, value: frozenset) -> LibraryModel:
+        heads = tuple(
+            (key, attribute, value if attribute == name else old) for key, attribute, old in self.heads
+        )
+        return LibraryModel(self.name, self.output, heads)
+
+
+@dataclass(frozen=True)
 class PassThroughObject:
     """A module that keeps its input's kind, such as ``nn.Upsample(...)`` or ``nn.Dropout()``."""
 
@@ -207,6 +231,7 @@ Possibility = (
     | InstanceOf
     | BoundMethod
     | SequentialOf
+    | LibraryModel
     | PassThroughObject
     | LambdaRef
     | RecordType

@@ -25,7 +25,14 @@ def compute(logits, target):
                                                                                 for i19 in range(1):
                                                                                     for i20 in range(1):
                                                                                         for i21 in range(1):
-                                                                                            for i22 in range(1):
-                                                                                                for i23 in range(1):
-                                                                                                    loss = F.cross_entropy(p, target)
+                                                                                            for i22 in range(
+                                                                                                1
+                                                                                            ):
+                                                                                                for (
+                                                                                                    i23
+                                                                                                ) in range(1):
+                                                                                                    loss = F.cross_entropy(
+                                                                                                        p,
+                                                                                                        target,
+                                                                                                    )
     return loss
