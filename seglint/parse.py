@@ -104,7 +104,7 @@ def parse(
         check_nesting(source, tree.body)
         return ParsedSource(libcst_module(source))
     chunks = top_level_chunks(tree)
-    lines = source.splitlines(keepends=True)
+    lines = python_lines(source)
     kept, _ = select_chunks(lines, chunks, triggered)
     check_nesting(source, (node for index in sorted(kept) for node in chunks[index].statements))
     masked_lines = list(lines)
@@ -238,7 +238,8 @@ def _node_position(source: str, node: ast.AST) -> tuple[int, int]:
     offset = getattr(node, "col_offset", 0)
     if not line:
         return 0, 0
-    text = source.splitlines()[line - 1] if line <= source.count("\n") + 1 else ""
+    lines = python_lines(source)
+    text = lines[line - 1].rstrip("\r\n") if 1 <= line <= len(lines) else ""
     return line, len(text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "replace")) + 1
 
 
@@ -342,6 +343,16 @@ def _line_range(statement: ast.stmt) -> tuple[int, int]:
     decorators = getattr(statement, "decorator_list", [])
     first = min([statement.lineno, *(d.lineno for d in decorators)])
     return first, statement.end_lineno or statement.lineno
+
+
+_PYTHON_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def python_lines(source: str) -> list[str]:
+    """The lines of ``source`` as Python's tokenizer counts them, with their endings: only ``\\n``,
+    ``\\r\\n`` and ``\\r`` end a line (``str.splitlines`` also breaks at ``\\x85``, ``\\x0c``,
+    ``\\u2028`` and others, which may stand in a comment or a string)."""
+    return _PYTHON_LINE.findall(source)
 
 
 def _line_ending(line: str) -> str:
