@@ -111,6 +111,7 @@ class _Linter:
         self._checked_by_root: dict[Path, list[str]] | None = None
         self._warn = warn
         self._projects: dict[Path, Project] = {}
+        self._current_root: Path | None = None
         self._roots: dict[Path, ProjectRoot] = {}  # directory -> project root
         self._root_providers: dict[Path, Providers] = dict(providers or {})
 
@@ -154,6 +155,13 @@ class _Linter:
         from seglint.analysis.project import Project
 
         root = self._root(path).path
+        if root != self._current_root:
+            # Files come sorted, so a root's files come together: the modules read for the previous
+            # root are dropped, and memory does not grow with the number of roots in a run.
+            previous = self._projects.get(self._current_root) if self._current_root else None
+            if previous is not None:
+                previous.forget_modules()
+            self._current_root = root
         if root not in self._projects:
             providers = self._providers(path)
             self._projects[root] = Project(

@@ -19,6 +19,7 @@ from seglint.runner import (
     MIN_FILES_FOR_POOL,
     CatalogueSpec,
     Job,
+    _Linter,
     _worker_count,
     lint_files,
     project_providers,
@@ -322,3 +323,19 @@ def test_a_provider_scan_past_max_project_files_warns_once(tree: Path) -> None:
     warnings.clear()
     lint_files(jobs, CatalogueSpec(), cache_dir=None, workers=1, warn=warnings.append)
     assert warnings == []
+
+
+def test_the_modules_read_for_one_root_are_dropped_when_the_next_root_begins(tmp_path: Path) -> None:
+    roots = []
+    for name in ("first", "second"):
+        root = tmp_path / name
+        root.mkdir()
+        (root / "pyproject.toml").write_text("[tool.seglint]\n")
+        (root / "builders.py").write_text(BUILDER)
+        (root / "user.py").write_text(USER)
+        roots.append(root)
+    linter = _Linter(CatalogueSpec(), None, None, checked=[str(r / "user.py") for r in roots])
+    first, second = (linter.lint(Job(str(root / "user.py"), ALL_CODES)) for root in roots)
+    assert [d.code for d in first.diagnostics] == [d.code for d in second.diagnostics] == ["SEG001"]
+    kept = {root.name: len(project._interpreters) for root, project in linter._projects.items()}
+    assert kept == {"first": 0, "second": 1}  # memory does not grow with the number of roots
