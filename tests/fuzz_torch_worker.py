@@ -1,6 +1,7 @@
 """Runs generated programs with torch for tests/fuzzing.py: one JSON request a line on stdin, one JSON
 answer a line on stdout. A request names a directory holding ``main.py`` (and maybe ``parts.py``);
-the answer is ``main.compute(logits, target)`` as a float, or the error it raised."""
+the answer is ``main.compute(logits, target)`` as a float with the dtype it was computed in, or the
+error it raised."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 SHAPE = (2, 3, 4, 4)  # N, C, H, W
 
 
-def compute(directory: str, seed: int, scale: float, dtype: str) -> float:
+def compute(directory: str, seed: int, scale: float, dtype: str) -> dict:
     generator = torch.Generator().manual_seed(seed)
     logits = (torch.randn(SHAPE, generator=generator, dtype=torch.float64) * scale).to(getattr(torch, dtype))
     target = torch.randint(0, SHAPE[1], (SHAPE[0], *SHAPE[2:]), generator=generator)
@@ -25,16 +26,15 @@ def compute(directory: str, seed: int, scale: float, dtype: str) -> float:
         value = main.compute(logits, target)
     finally:
         sys.path.remove(directory)
-    return float(value)
+    # The dtype the loss was computed in (a one-hot ``.float()`` makes float64 inputs float32).
+    return {"value": float(value), "dtype": str(value.dtype).removeprefix("torch.")}
 
 
 def main() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            answer = {
-                "value": compute(request["directory"], request["seed"], request["scale"], request["dtype"])
-            }
+            answer = compute(request["directory"], request["seed"], request["scale"], request["dtype"])
         except Exception as exc:  # noqa: BLE001 - reported to the test, which decides
             answer = {"error": f"{type(exc).__name__}: {exc}"}
         print(json.dumps(answer), flush=True)

@@ -101,7 +101,8 @@ class TorchWorker:
 
     def compute(self, directory: Path, *, seed: int, scale: float, dtype: str) -> dict:
         """``main.compute(logits, target)`` of the project in ``directory`` on seeded inputs: ``{"value":
-        float}`` or ``{"error": text}``; an ``AssertionError`` when it runs past the timeout."""
+        float, "dtype": name}`` (the dtype it computed in) or ``{"error": text}``; an ``AssertionError``
+        when it runs past the timeout."""
         process = self._start()
         assert process.stdin is not None and process.stdout is not None
         request = {"directory": str(directory), "seed": seed, "scale": scale, "dtype": dtype}

@@ -34,7 +34,8 @@ def test_a_corpus_entry(entry: Path, torch_worker: TorchWorker) -> None:
     check_project(files)
     if "main.py" in files:
         for dtype in ("float32", "float64"):
-            check_same_loss(torch_worker, Program(tuple(files.items())), seed=0, scale=1.0, dtype=dtype)
+            for scale in (0.1, 1.0):
+                check_same_loss(torch_worker, Program(tuple(files.items())), seed=0, scale=scale, dtype=dtype)
 
 
 def check_file(path: Path) -> None:
