@@ -161,6 +161,19 @@ def test_pre_commit_checks_notebooks(
     assert "eda.ipynb" not in result.stdout and "model.py" not in result.stdout
 
 
+def test_the_fix_hook_fixes_a_notebook_in_its_cell(
+    tmp_path: Path, hook_source: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    project = make_project(
+        tmp_path / "fix-notebook", hook_source, {"eda.ipynb": NOTEBOOK_REDUNDANT}, "seglint-fix"
+    )
+    result = pre_commit(project, pre_commit_home, "run", "--all-files")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "files were modified by this hook" in result.stdout
+    fixed = NOTEBOOK_REDUNDANT.replace("F.log_softmax(x, dim=1)", "x")
+    assert fixed != NOTEBOOK_REDUNDANT and (project / "eda.ipynb").read_text() == fixed
+
+
 def test_pre_commit_honours_the_projects_excludes(
     tmp_path: Path, hook_source: tuple[Path, str], pre_commit_home: Path
 ) -> None:
