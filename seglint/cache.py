@@ -91,7 +91,7 @@ class Cache:
             "content": digest,
             "select": sorted(select),
             "dependencies": dict(dependencies),
-            "diagnostics": [_stored(d) for d in result.diagnostics],
+            "diagnostics": [_stored(d, foreign=d.path != path) for d in result.diagnostics],
         }
         try:
             self._prepare()
@@ -130,9 +130,12 @@ class Cache:
         return True
 
 
-def _stored(diagnostic: Diagnostic) -> dict[str, Any]:
-    """A finding as the JSON output writes it, with where a notebook's positions are in its file."""
+def _stored(diagnostic: Diagnostic, *, foreign: bool = False) -> dict[str, Any]:
+    """A finding as the JSON output writes it, with where a notebook's positions are in its file;
+    ``foreign``: located in another file than the entry's (what the file's calls make there)."""
     item = finding(diagnostic)
+    if foreign:
+        item["foreign"] = True
     if diagnostic.notebook is not None:
         item["cell"] = diagnostic.notebook.cell
         item["file_span"] = _span_data(diagnostic.notebook.file_span)
@@ -165,7 +168,7 @@ def _span(item: Mapping[str, Any]) -> Span:
 def _diagnostic(item: Mapping[str, Any], path: str) -> Diagnostic:
     fix = item["fix"]
     return Diagnostic(
-        path=path,
+        path=item["path"] if item.get("foreign") else path,
         span=_span(item),
         code=item["code"],
         name=item["name"],

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from seglint.analysis.budget import TooComplex
 from seglint.analysis.catalogue import Catalogue
 from seglint.analysis.dataflow import analyse_module
+from seglint.analysis.facts import ModuleFacts
 from seglint.analysis.libraries import DEFAULT
 from seglint.analysis.project import Project
-from seglint.diagnostics import FileError, FileResult
+from seglint.diagnostics import Diagnostic, FileError, FileResult
 from seglint.parse import UnparsableSource, parse
 from seglint.prefilter import could_match, imported_libraries
 from seglint.rules import ALL_RULES
@@ -69,5 +72,22 @@ def lint_source(
             path, error=FileError(path, 0, 0, "could not analyse: the code is nested too deeply")
         )
     diagnostics = [diagnostic for rule in rules for diagnostic in rule.check(facts)]
-    kept = filter_suppressed(diagnostics, source, noqa=noqa) if diagnostics else ()
+    kept = list(filter_suppressed(diagnostics, source, noqa=noqa)) if diagnostics else []
+    if project is not None:
+        kept.extend(_found_elsewhere(facts.elsewhere, rules, project, noqa=noqa))
     return FileResult(path, diagnostics=tuple(sorted(kept, key=lambda d: d.sort_key)))
+
+
+def _found_elsewhere(
+    elsewhere: tuple[ModuleFacts, ...], rules: list, project: Project, *, noqa: bool = True
+) -> list[Diagnostic]:
+    """Findings this file's calls make in other modules (``train(UNet(), ...)`` with ``train`` in
+    engine.py): located there, suppressed by that file's own comments, and without fixes, which belong
+    to a run that checks that file."""
+    found: list[Diagnostic] = []
+    for facts in elsewhere:
+        diagnostics = [replace(d, fix=None) for rule in rules for d in rule.check(facts)]
+        source = project.source_of(facts.path) if diagnostics else None
+        if source is not None:
+            found.extend(filter_suppressed(diagnostics, source, noqa=noqa))
+    return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -285,7 +285,7 @@ def lint_files(
     paths = [job.path for job in jobs]
     linter = _Linter(spec, cache_dir, partial, limits=limits, checked=paths, warn=warn)
     if count <= 1:
-        return list(_counted((linter.lint(job) for job in jobs), progress))
+        return _once_each(list(_counted((linter.lint(job) for job in jobs), progress)))
     # The roots are scanned here, once, rather than once per worker.
     providers = linter.providers_of(paths)
     # Workers read, prefilter and analyse, a file at a time; one that runs past the timeout (which the
@@ -301,7 +301,29 @@ def lint_files(
         initializer=_init_worker,
         initargs=(spec, cache_dir, partial, limits, providers),
     )
-    return list(_counted(pool.map(jobs), progress))
+    return _once_each(list(_counted(pool.map(jobs), progress)))
+
+
+def _once_each(results: list[FileResult]) -> list[FileResult]:
+    """A finding in another file, made by the calls of several checked files, is reported once: by the
+    first of them in path order, with the first message (so neither file order nor ``--jobs`` shows)."""
+    chosen: dict[tuple, tuple[str, str]] = {}
+    for result in results:
+        for d in result.diagnostics:
+            if d.path != result.path:
+                key = (d.path, d.span, d.code)
+                chosen[key] = min(chosen.get(key, (result.path, d.message)), (result.path, d.message))
+    if not chosen:
+        return results
+    kept = []
+    for result in results:
+        diagnostics = tuple(
+            d
+            for d in result.diagnostics
+            if d.path == result.path or chosen[(d.path, d.span, d.code)] == (result.path, d.message)
+        )
+        kept.append(replace(result, diagnostics=diagnostics) if diagnostics != result.diagnostics else result)
+    return kept
 
 
 def _counted(results: Iterable[FileResult], progress: Callable[[], None] | None) -> Iterator[FileResult]:

@@ -15,7 +15,8 @@ from seglint.runner import project_providers
 from tests.expectations import expected_findings
 
 PROJECTS = Path(__file__).parent / "fixtures" / "projects"
-FILES = sorted(PROJECTS.rglob("*.py"))
+# The injection project's findings are made by its callers' arguments: tests/test_injection.py runs it.
+FILES = sorted(path for path in PROJECTS.rglob("*.py") if "injection" not in path.parts)
 ALL_CODES = frozenset(RULES_BY_CODE)
 
 
@@ -36,7 +37,8 @@ def lint(path: Path, project: Project):
 def test_project_file_findings_match_inline_expectations(path: Path) -> None:
     result = lint(path, project_for(path))
     assert result.error is None
-    assert sorted((d.span.line, d.code) for d in result.diagnostics) == expected_findings(path.read_text())
+    own = [d for d in result.diagnostics if d.path == str(path)]  # not those its calls make elsewhere
+    assert sorted((d.span.line, d.code) for d in own) == expected_findings(path.read_text())
 
 
 def test_findings_through_summaries_name_the_file_and_line_where_probabilities_are_made() -> None:

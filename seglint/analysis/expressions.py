@@ -465,6 +465,14 @@ class ExpressionInterpreter(StatementInterpreter):
                 return known
             if not self._has_project():
                 return UNKNOWN
+            if self._emitting and any(carries(value) for value in arguments):
+                # Another module's function or class given a model, a loss or a kind: its body is a
+                # context of this call (its findings are that module's, reported from here).
+                for callee in resolved(self._resolve(qualified)):
+                    if isinstance(callee, FunctionRef):
+                        self._note_call_site(callee, node, arguments)
+                    elif isinstance(callee, ClassRef):
+                        return self._call_possibility(callee, node, arguments, env)
             return self._later(
                 ("call", id(node), qualified, *arguments),
                 lambda: self._call_value(self._resolve(qualified), node, arguments, env),

@@ -25,6 +25,7 @@ class Origin:
     caller_line: int = 0
     caller: str = ""
     step: str = ""  # where in the model's or helper's result it was: "element 1", "the 'seg' entry"
+    caller_path: str = ""  # the file of the call at ``caller_line``, when not the finding's
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,6 @@ class ModuleFacts:
     path: str
     loss_inputs: tuple[LossInput, ...]
     logs_of_softmax: tuple[LogOfSoftmax, ...]
+    # Facts of other modules of the project, found because this module calls them with a model, a
+    # loss or a kind (``train(UNet(), loader, nn.CrossEntropyLoss())`` with ``train`` in engine.py).
+    elsewhere: tuple[ModuleFacts, ...] = ()

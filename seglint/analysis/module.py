@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -106,6 +106,7 @@ class _CallSite:
     arguments: dict[str, Value] = field(default_factory=dict)
     cls: ClassRef | None = None
     instance: InstanceOf | None = None
+    caller: Any = None  # the module interpreter that holds ``call``
 
 
 # A function's body runs again once per call site that passes it something known (a context), for at
@@ -113,6 +114,10 @@ class _CallSite:
 # alone: a finding always comes from one call site's arguments, never from two joined.
 MAX_CONTEXTS = 8
 MAX_CONTEXT_RUNS = 64
+# Contexts in other modules of the project: at most this many call sites per module, followed at most
+# this many modules deep (``main`` -> ``train`` in engine.py -> ``step`` in steps.py).
+MAX_FOREIGN_SITES = 16
+MAX_CHAIN = 3
 
 
 class ModuleInterpreter(ExpressionInterpreter):
@@ -152,8 +157,12 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._call_sites: dict[cst.FunctionDef, list[_CallSite]] = {}
         self._param_defaults: dict[cst.FunctionDef, dict[str, Value]] = {}
         self._instance_attributes_memo: dict[InstanceOf, dict[str, Value]] = {}
-        # While a context runs: its call site, the function's name and the parameters it binds.
-        self._context: tuple[cst.Call, str, frozenset[str]] | None = None
+        # While a context runs: its call site, the function's name, the parameters it binds and the
+        # interpreter holding the call site.
+        self._context: tuple[cst.Call, str, frozenset[str], Any] | None = None
+        # Call sites here of functions and classes of other modules that pass them something known.
+        self._foreign_sites: list[tuple[ModuleInterpreter, cst.FunctionDef, _CallSite]] = []
+        self.source_path: Path | None = None  # the file itself (for the suppression comments of its findings)
         self._pending_calls: dict[tuple, tuple[Pending, cst.Call, list[Value]]] = {}
         self._pending_memo: dict[tuple, Pending] = {}
         self._lambda_envs: dict[cst.Lambda, Env] = {}
@@ -175,7 +184,40 @@ class ModuleInterpreter(ExpressionInterpreter):
             path=self.path,
             loss_inputs=tuple(sorted(self._loss_inputs.values(), key=lambda f: f.call)),
             logs_of_softmax=tuple(sorted(self._logs.values(), key=lambda f: f.call)),
+            elsewhere=self._facts_elsewhere(0),
         )
+
+    def _facts_elsewhere(self, depth: int) -> tuple[ModuleFacts, ...]:
+        """The facts that this module's call sites make in other modules' functions (each call site a
+        context there), merged per module."""
+        if depth >= MAX_CHAIN:
+            return ()
+        found: dict[str, list[ModuleFacts]] = {}
+        sites, self._foreign_sites = self._foreign_sites, []
+        for owner, function, site in sites:
+            for facts in owner._facts_for(function, site, depth + 1):
+                found.setdefault(facts.path, []).append(facts)
+        return tuple(_merged(path, found[path]) for path in sorted(found))
+
+    def _facts_for(self, function: cst.FunctionDef, site: _CallSite, depth: int) -> list[ModuleFacts]:
+        """Run one call site's context of ``function`` here, recording facts apart from anything else
+        this (cached, summarising) interpreter holds."""
+        if function not in self._functions:
+            return []
+        saved = (self._loss_inputs, self._logs, self._call_sites, self._foreign_sites, self._deferred)
+        self._loss_inputs, self._logs, self._call_sites = {}, {}, {function: [site]}
+        self._foreign_sites, self._deferred = [], []
+        try:
+            self._run_contexts()
+            own = ModuleFacts(
+                path=self.path,
+                loss_inputs=tuple(sorted(self._loss_inputs.values(), key=lambda f: f.call)),
+                logs_of_softmax=tuple(sorted(self._logs.values(), key=lambda f: f.call)),
+            )
+            deeper = self._facts_elsewhere(depth)
+        finally:
+            self._loss_inputs, self._logs, self._call_sites, self._foreign_sites, self._deferred = saved
+        return [own, *deeper] if own.loss_inputs or own.logs_of_softmax else list(deeper)
 
     def global_value(self, name: str) -> Value:
         """What ``name`` is bound to at the end of this module (a summary source for other modules)."""
@@ -187,6 +229,8 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._prepared = True
         env: Env | None = {}
         self.module_env = env
+        if self._masked:  # a module of masked blocks only keeps their markers in its header
+            self._bind_masked(self.module.header, env)
         for statement in self.module.body:
             if env is None:
                 break
@@ -260,14 +304,23 @@ class ModuleInterpreter(ExpressionInterpreter):
             if isinstance(p, TensorOf):
                 owner: ModuleInterpreter = p.owner
                 path = "" if owner is self else owner.path
-                passed_by, caller = p.passed_by, p.passed_to
+                passed_by, caller, passed_in = p.passed_by, p.passed_to, p.passed_in or self
                 if passed_by is None and self._context is not None and p.via in self._context[2]:
                     # What a model passed in as a parameter returns: name the call that passed it.
-                    passed_by, caller = self._context[0], self._context[1]
-                caller_line = self.span(passed_by).line if passed_by is not None else 0
+                    passed_by, caller, passed_in = self._context[0], self._context[1], self._context[3]
+                caller_line = passed_in.span(passed_by).line if passed_by is not None else 0
+                caller_path = passed_in.path if passed_by is not None and passed_in is not self else ""
                 origins.add(
                     Origin(
-                        owner.span(p.made_by), p.kind, p.producer, path, p.via, caller_line, caller, p.step
+                        owner.span(p.made_by),
+                        p.kind,
+                        p.producer,
+                        path,
+                        p.via,
+                        caller_line,
+                        caller,
+                        p.step,
+                        caller_path,
                     )
                 )
         return tuple(sorted(origins))
@@ -561,7 +614,10 @@ class ModuleInterpreter(ExpressionInterpreter):
                 if built_with and site.instance is not None and function.params.params:
                     self_name = function.params.params[0].name.value
                     names |= {f"{self_name}.{name}" for name in self._instance_attributes(site.instance)}
-                context, self._context = self._context, (site.call, _called(site), frozenset(names))
+                context, self._context = (
+                    self._context,
+                    (site.call, _called(site), frozenset(names), site.caller or self),
+                )
                 try:
                     self._run_function(
                         self._functions[function],
@@ -578,8 +634,12 @@ class ModuleInterpreter(ExpressionInterpreter):
         parameters the call leaves out take their defaults."""
         name = function.name.value
 
+        caller = site.caller or self
+
         def mark(p: TensorOf) -> TensorOf:
-            return p if p.passed_by is not None else replace(p, passed_by=site.call, passed_to=name)
+            if p.passed_by is not None:
+                return p
+            return replace(p, passed_by=site.call, passed_to=name, passed_in=caller)
 
         bound = dict(self._param_defaults.get(function, {}))
         for parameter, value in site.arguments.items():
@@ -671,29 +731,43 @@ class ModuleInterpreter(ExpressionInterpreter):
         return summary
 
     def _note_call_site(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> None:
-        if function.owner is self and self._emitting:
-            sites = self._call_sites.setdefault(function.node, [])
-            if len(sites) < MAX_CONTEXTS:
-                sites.append(_CallSite(node, _bind(function.node, node, arguments)))
+        if not self._emitting:
+            return
+        site = _CallSite(node, _bind(function.node, node, arguments), caller=self)
+        if function.owner is not self:
+            self._note_foreign(function.owner, function.node, site)
+            return
+        sites = self._call_sites.setdefault(function.node, [])
+        if len(sites) < MAX_CONTEXTS:
+            sites.append(site)
+
+    def _note_foreign(self, owner: ModuleInterpreter, function: cst.FunctionDef, site: _CallSite) -> None:
+        """A call site of another module's function (or method) that passes it something known."""
+        if len(self._foreign_sites) < MAX_FOREIGN_SITES and (
+            any(carries(v) for v in site.arguments.values()) or (site.instance and site.instance.init)
+        ):
+            self._foreign_sites.append((owner, function, site))
 
     def _note_method_call(self, method: BoundMethod, node: cst.Call, arguments: list[Value]) -> None:
         """``self.auxiliary_loss(probs, y)``, ``MyLoss()(torch.sigmoid(x), y)``: a context for the method."""
-        if not self._emitting or method.cls.owner is not self:
+        if not self._emitting:
             return
         found = self._find_method(method.cls, method.name) or (
             self._find_method(method.cls, "__call__") if method.name == "forward" else None
         )
-        if found is None or found[0] is not self:
+        if found is None:
             return
-        function = found[1]
+        owner, function = found
         params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
         if not _is_static(function):
             params = params[1:]
+        site = _CallSite(node, bind_arguments(params, node, arguments), method.cls, method.instance, self)
+        if owner is not self:
+            self._note_foreign(owner, function, site)
+            return
         sites = self._call_sites.setdefault(function, [])
         if len(sites) < MAX_CONTEXTS:
-            sites.append(
-                _CallSite(node, bind_arguments(params, node, arguments), method.cls, method.instance)
-            )
+            sites.append(site)
 
     def _function_summary(self, function: FunctionRef) -> Value:
         owner: ModuleInterpreter = function.owner
@@ -908,17 +982,22 @@ class ModuleInterpreter(ExpressionInterpreter):
     def _note_instance(self, instance: InstanceOf, node: cst.Call) -> None:
         """An instance built here with a model or a loss: each of its methods is a context (the
         framework may call ``training_step``; the code calls ``trainer.fit()``)."""
-        if not self._emitting or instance.cls.owner is not self:
+        if not self._emitting:
             return
-        info = self._classes.get(instance.cls.node)
+        owner: ModuleInterpreter = instance.cls.owner
+        info = owner._classes.get(instance.cls.node)
         if info is None:
             return
         for method in info.methods.values():
             if method.name.value == "__init__":
                 continue
+            site = _CallSite(node, {}, instance.cls, instance, self)
+            if owner is not self:
+                self._note_foreign(owner, method, site)
+                continue
             sites = self._call_sites.setdefault(method, [])
             if len(sites) < MAX_CONTEXTS:
-                sites.append(_CallSite(node, {}, instance.cls, instance))
+                sites.append(site)
 
     def _find_method(
         self, cls: ClassRef, name: str, seen: frozenset[cst.ClassDef] = frozenset()
@@ -947,6 +1026,20 @@ def _last_name(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Attribute):
         return node.attr.value
     return node.value if isinstance(node, cst.Name) else ""
+
+
+def _merged(path: str, found: list[ModuleFacts]) -> ModuleFacts:
+    """One module's facts from several contexts: one fact per call, the first of each."""
+    inputs: dict = {}
+    logs: dict = {}
+    for facts in found:
+        for fact in facts.loss_inputs:
+            inputs.setdefault(fact.call, fact)
+        for log in facts.logs_of_softmax:
+            logs.setdefault(log.call, log)
+    return ModuleFacts(
+        path, tuple(inputs[call] for call in sorted(inputs)), tuple(logs[call] for call in sorted(logs))
+    )
 
 
 def _called(site: _CallSite) -> str:

@@ -47,6 +47,12 @@ class Project:
         # and not found.
         self.touched: set[Path] = set()
         self.absent: set[Path] = set()
+        self._shown: dict[str, Path] = {}  # each module's path as findings show it, and the file
+
+    def source_of(self, shown: str) -> str | None:
+        """The text of the module whose findings show ``shown`` as their path (for its comments)."""
+        path = self._shown.get(shown)
+        return self._read(path) if path is not None else None
 
     # ----------------------------------------------------------------- module names
     def _search_roots(self, near: Path) -> list[Path]:
@@ -103,6 +109,8 @@ class Project:
         )
         interpreter.directory = path.parent
         interpreter.is_package = path.name == "__init__.py"
+        interpreter.source_path = path
+        self._shown[shown] = path
         return interpreter
 
     def _interpreter(self, path: Path) -> ModuleInterpreter | None:

@@ -43,6 +43,7 @@ class TensorOf:
     # The call that passed it into the function where it reached a loss, and that function's name.
     passed_by: cst.CSTNode | None = None
     passed_to: str = ""
+    passed_in: Any = None  # the module interpreter holding ``passed_by``
 
 
 @dataclass(frozen=True)

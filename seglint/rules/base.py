@@ -30,7 +30,9 @@ def describe_origins(origins: tuple[Origin, ...]) -> str:
 
 def _describe(origin: Origin) -> str:
     where = f"{origin.path}:{origin.span.line}" if origin.path else f"line {origin.span.line}"
-    if origin.caller_line:
+    if origin.caller_line and origin.caller_path:
+        where += f", passed to `{origin.caller}` at {origin.caller_path}:{origin.caller_line}"
+    elif origin.caller_line:
         where += f", passed to `{origin.caller}` at line {origin.caller_line}"
     if origin.via and origin.step:
         return f"{origin.step} of what `{origin.via}` returns, the output of `{origin.producer}` ({where})"
