@@ -353,6 +353,12 @@ class ExpressionInterpreter(StatementInterpreter):
             result |= self._call_builtin(func.value, node, arguments)
         for possibility in callee:
             result |= self._call_possibility(possibility, node, arguments, env)
+        if (
+            method is not None
+            and receiver_key is not None
+            and any(isinstance(p, (InstanceOf, Pending)) for p in receiver)
+        ):
+            self._apply_setter(method, receiver, receiver_key, node, arguments, env)
         if method is not None and any(isinstance(p, (Contents, SequentialOf)) for p in receiver):
             result |= self._container_method(node, method, receiver, receiver_key, arguments, env)
         if method in _CONTAINER_READS:  # ``out.get("seg")`` of what another module's model returns
@@ -535,7 +541,7 @@ class ExpressionInterpreter(StatementInterpreter):
                 lambda: self._relabel(self._function_summary(possibility), node),
             )
         if isinstance(possibility, InstanceOf):
-            forward = BoundMethod(possibility.cls, "forward", possibility if possibility.init else None)
+            forward = BoundMethod(possibility.cls, "forward", possibility if possibility.built_with else None)
             self._note_method_call(forward, node, arguments)
             return self._later(
                 ("summary", id(node), forward), lambda: self._relabel(self._call_method(forward), node)
@@ -587,6 +593,11 @@ class ExpressionInterpreter(StatementInterpreter):
         raise NotImplementedError
 
     def _init_bindings(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
+        raise NotImplementedError
+
+    def _apply_setter(
+        self, method: str, receiver: Value, key: str, node: cst.Call, arguments: list[Value], env: Env
+    ) -> None:
         raise NotImplementedError
 
     def _note_instance(self, instance: InstanceOf, node: cst.Call) -> None:
@@ -786,7 +797,7 @@ def _attribute_of(receiver: Value, attribute: str) -> Value:
             result.add(p)  # ``DataParallel(model).module`` is the model (wrappers are the model here)
         elif isinstance(p, InstanceOf):
             name = "forward" if attribute == "__call__" else attribute
-            result.add(BoundMethod(p.cls, name, p if p.init else None))
+            result.add(BoundMethod(p.cls, name, p if p.built_with else None))
         elif isinstance(p, _CALLABLE_OBJECTS) and attribute in ("forward", "__call__"):
             result.add(p)
         elif isinstance(p, Contents) and p.record:

@@ -8,6 +8,7 @@ model's ``forward``, a helper or another module are followed to a loss.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -598,7 +599,7 @@ class ModuleInterpreter(ExpressionInterpreter):
                 return
             for function, site in todo:
                 seen.add(id(site))
-                built_with = site.instance is not None and bool(site.instance.init)
+                built_with = site.instance is not None and site.instance.built_with
                 if len(ran) >= MAX_CONTEXT_RUNS or not (
                     built_with or any(carries(v) for v in site.arguments.values())
                 ):
@@ -744,7 +745,7 @@ class ModuleInterpreter(ExpressionInterpreter):
     def _note_foreign(self, owner: ModuleInterpreter, function: cst.FunctionDef, site: _CallSite) -> None:
         """A call site of another module's function (or method) that passes it something known."""
         if len(self._foreign_sites) < MAX_FOREIGN_SITES and (
-            any(carries(v) for v in site.arguments.values()) or (site.instance and site.instance.init)
+            any(carries(v) for v in site.arguments.values()) or (site.instance and site.instance.built_with)
         ):
             self._foreign_sites.append((owner, function, site))
 
@@ -959,25 +960,56 @@ class ModuleInterpreter(ExpressionInterpreter):
         found = self._find_method(instance.cls, "__init__")
         if found is None:
             return memo[instance]
-        owner, init = found
         collected: dict[str, Value] = {}
-        bindings = dict(owner._param_defaults.get(init, {}))
-        bindings.update(instance.init)
-        deferred = owner._deferred
-        owner._deferred = []
-        try:
-            owner._run_function(
-                owner._functions[init],
-                instance.cls,
-                emitting=False,
-                collect=collected,
-                bindings=bindings,
-                instance=instance,
-            )
-        finally:
-            owner._deferred = deferred
+        runs = [(found, dict(instance.init))]
+        for name, bound in instance.updates:  # then each setter, in the order they were called
+            runs.append((self._find_method(instance.cls, name), dict(bound)))
+        for method, bound in runs:
+            if method is None:
+                continue
+            owner, function = method
+            bindings = dict(owner._param_defaults.get(function, {}))
+            bindings.update(bound)
+            deferred = owner._deferred
+            owner._deferred = []
+            try:
+                owner._run_function(
+                    owner._functions[function],
+                    instance.cls,
+                    emitting=False,
+                    collect=collected,
+                    bindings=bindings,
+                    instance=instance,
+                )
+            finally:
+                owner._deferred = deferred
         memo[instance] = collected
         return collected
+
+    def _apply_setter(
+        self, method: str, receiver: Value, key: str, node: cst.Call, arguments: list[Value], env: Env
+    ) -> None:
+        """``model.add_loss_op(nn.NLLLoss())``: a method given a model, a loss or a kind that sets
+        attributes of ``self`` makes the name hold the instance as updated, for the methods called on it
+        afterwards."""
+        if not any(carries(value) for value in arguments):
+            return
+        if any(isinstance(p, Pending) for p in receiver):  # built elsewhere: the setter needs it now
+            receiver = resolved(receiver)
+            if not any(isinstance(p, InstanceOf) for p in receiver):
+                return
+        updated: set = set()
+        for p in receiver:
+            found = self._find_method(p.cls, method) if isinstance(p, InstanceOf) else None
+            if found is None or not _sets_attributes(found[1]):
+                updated.add(p)
+                continue
+            function = found[1]
+            params = [q.name.value for q in (*function.params.posonly_params, *function.params.params)][1:]
+            bound = bind_arguments(params, node, arguments)
+            kept = tuple(sorted((name, value) for name, value in bound.items() if carries(value)))
+            updated.add(replace(p, updates=(*p.updates, (method, kept))))
+        env[key] = (env.get(key, receiver) - receiver) | frozenset(updated)
 
     def _note_instance(self, instance: InstanceOf, node: cst.Call) -> None:
         """An instance built here with a model or a loss: each of its methods is a context (the
@@ -1026,6 +1058,31 @@ def _last_name(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Attribute):
         return node.attr.value
     return node.value if isinstance(node, cst.Name) else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _sets_attributes(function: cst.FunctionDef) -> bool:
+    """Whether a method assigns an attribute of its first parameter (``self.loss_op = loss``)."""
+    params = function.params.params
+    if not params:
+        return False
+    self_name = params[0].name.value
+
+    class _Finder(cst.CSTVisitor):
+        found = False
+
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            target = node.target
+            if (
+                isinstance(target, cst.Attribute)
+                and isinstance(target.value, cst.Name)
+                and target.value.value == self_name
+            ):
+                self.found = True
+
+    finder = _Finder()
+    function.body.visit(finder)
+    return finder.found
 
 
 def _merged(path: str, found: list[ModuleFacts]) -> ModuleFacts:

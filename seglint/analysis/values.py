@@ -96,6 +96,13 @@ class InstanceOf:
 
     cls: ClassRef
     init: tuple[tuple[str, frozenset], ...] = ()
+    # Setter calls made on it since (``model.add_loss_op(nn.NLLLoss())``): method name, bindings.
+    updates: tuple[tuple[str, tuple[tuple[str, frozenset], ...]], ...] = ()
+
+    @property
+    def built_with(self) -> bool:
+        """Whether it was given a model, a loss or a kind, by its constructor or a setter."""
+        return bool(self.init or self.updates)
 
 
 @dataclass(frozen=True)
