@@ -101,7 +101,9 @@ class ExpressionInterpreter(StatementInterpreter):
     def _resolve(self, qualified: str) -> Value:
         raise NotImplementedError
 
-    def _call_method(self, method: BoundMethod) -> Value:
+    def _call_method(
+        self, method: BoundMethod, node: cst.Call | None = None, arguments: Sequence[Value] = ()
+    ) -> Value:
         raise NotImplementedError
 
     def _record_loss(self, spec: cat.LossSpec, loss: str, node: cst.Call, arguments: list[Value]) -> None:
@@ -123,13 +125,12 @@ class ExpressionInterpreter(StatementInterpreter):
     def _expr_leaf(self, node: cst.BaseExpression, env: Env) -> Value:
         return UNKNOWN
 
-    _expr_Integer = _expr_Float = _expr_Imaginary = _expr_Ellipsis = _expr_FormattedString = _expr_leaf
+    def _expr_literal(self, node: cst.BaseExpression, env: Env) -> Value:
+        value = constant_of(node)
+        return UNKNOWN if value is NOT_CONSTANT else Constant.of(value)
 
-    def _expr_SimpleString(self, node: cst.SimpleString | cst.ConcatenatedString, env: Env) -> Value:
-        evaluated = node.evaluated_value
-        return frozenset({Constant(evaluated)}) if isinstance(evaluated, str) else UNKNOWN
-
-    _expr_ConcatenatedString = _expr_SimpleString
+    _expr_Integer = _expr_SimpleString = _expr_ConcatenatedString = _expr_literal
+    _expr_Float = _expr_Imaginary = _expr_Ellipsis = _expr_FormattedString = _expr_leaf
 
     def _expr_BinaryOperation(self, node: cst.BinaryOperation | cst.BooleanOperation, env: Env) -> Value:
         self._eval(node.left, env)
@@ -513,7 +514,11 @@ class ExpressionInterpreter(StatementInterpreter):
             fields = possibility.owner._record_fields(possibility.node)
             if fields is not None:
                 return _record_from(fields, node, arguments)
-            instance = InstanceOf(possibility, self._init_bindings(possibility, node, arguments))
+            instance = InstanceOf(
+                possibility,
+                self._init_bindings(possibility, node, arguments),
+                constants=self._init_constants(possibility, node, arguments),
+            )
             if instance.init:
                 self._note_instance(instance, node)
             return frozenset({instance})
@@ -538,19 +543,20 @@ class ExpressionInterpreter(StatementInterpreter):
             self._note_call_site(possibility, node, arguments)
             return self._later(
                 ("summary", id(node), possibility),
-                lambda: self._relabel(self._function_summary(possibility), node),
+                lambda: self._relabel(self._function_summary(possibility, node, arguments), node),
             )
         if isinstance(possibility, InstanceOf):
-            forward = BoundMethod(possibility.cls, "forward", possibility if possibility.built_with else None)
+            forward = BoundMethod(possibility.cls, "forward", possibility if possibility.specific else None)
             self._note_method_call(forward, node, arguments)
             return self._later(
-                ("summary", id(node), forward), lambda: self._relabel(self._call_method(forward), node)
+                ("summary", id(node), forward),
+                lambda: self._relabel(self._call_method(forward, node, arguments), node),
             )
         if isinstance(possibility, BoundMethod):
             self._note_method_call(possibility, node, arguments)
             return self._later(
                 ("summary", id(node), possibility),
-                lambda: self._relabel(self._call_method(possibility), node),
+                lambda: self._relabel(self._call_method(possibility, node, arguments), node),
             )
         return UNKNOWN
 
@@ -595,6 +601,9 @@ class ExpressionInterpreter(StatementInterpreter):
     def _init_bindings(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
         raise NotImplementedError
 
+    def _init_constants(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
+        raise NotImplementedError
+
     def _apply_setter(
         self, method: str, receiver: Value, key: str, node: cst.Call, arguments: list[Value], env: Env
     ) -> None:
@@ -603,7 +612,7 @@ class ExpressionInterpreter(StatementInterpreter):
     def _note_instance(self, instance: InstanceOf, node: cst.Call) -> None:
         raise NotImplementedError
 
-    def _function_summary(self, function: FunctionRef) -> Value:
+    def _function_summary(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> Value:
         raise NotImplementedError
 
     def _call_layers(self, layers: Value, node: cst.Call, arguments: list[Value], env: Env) -> Value:
@@ -797,7 +806,7 @@ def _attribute_of(receiver: Value, attribute: str) -> Value:
             result.add(p)  # ``DataParallel(model).module`` is the model (wrappers are the model here)
         elif isinstance(p, InstanceOf):
             name = "forward" if attribute == "__call__" else attribute
-            result.add(BoundMethod(p.cls, name, p if p.built_with else None))
+            result.add(BoundMethod(p.cls, name, p if p.specific else None))
         elif isinstance(p, _CALLABLE_OBJECTS) and attribute in ("forward", "__call__"):
             result.add(p)
         elif isinstance(p, Contents) and p.record:

@@ -29,6 +29,7 @@ from seglint.analysis.expressions import (
     argument,
     argument_value,
     bind_arguments,
+    constant_of,
     subscript_index,
 )
 from seglint.analysis.facts import LogOfSoftmax, LossInput, ModuleFacts, Origin, Rewrite
@@ -38,6 +39,7 @@ from seglint.analysis.values import (
     UNKNOWN,
     BoundMethod,
     ClassRef,
+    Constant,
     Env,
     FunctionRef,
     InstanceOf,
@@ -334,6 +336,8 @@ class ModuleInterpreter(ExpressionInterpreter):
     def _lookup(self, name: str, env: Env) -> Value:
         if name in env:
             return env[name]
+        if name in _LITERAL_NAMES:
+            return Constant.of(_LITERAL_NAMES[name])
         if name in self._scope.local:
             return UNKNOWN
         return self._scope.outer(name)
@@ -451,37 +455,62 @@ class ModuleInterpreter(ExpressionInterpreter):
 
     # ----------------------------------------------------------------- training path
     def _training_branch(self, test: cst.BaseExpression, env: Env) -> bool | None:
-        """In a summary, a test on ``self.training`` picks its branch: ``True`` runs only the body,
-        ``False`` only the else. ``not``, ``is``/``==`` with ``True``/``False`` and ``and``/``or``
-        with other conditions are understood."""
-        if self._emitting or self._scope.self_name is None:
-            return None
-        return self._training_test(test, env)
+        """Which branch a condition takes, when it is known: ``True`` runs only the body, ``False`` only
+        the else. Constants decide everywhere (``if TYPE_CHECKING:``, ``if False:``, a module's
+        ``DEBUG = False``, ``if self.deploy:`` for an instance built with ``deploy=False``,
+        ``if return_probs:`` in a summary of a call that leaves it ``False``); a test of
+        ``self.training`` decides in summaries only (the training path). ``not``, ``and``, ``or`` and
+        comparisons with ``True``/``False``/``None`` are understood."""
+        return self._truth(test, env, training=not self._emitting and self._scope.self_name is not None)
 
-    def _training_test(self, test: cst.BaseExpression, env: Env) -> bool | None:
-        """Whether ``test`` is true when training (``None``: it depends on more than training)."""
+    def _truth(self, test: cst.BaseExpression, env: Env, *, training: bool) -> bool | None:
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-            inner = self._training_test(test.expression, env)
+            inner = self._truth(test.expression, env, training=training)
             return None if inner is None else not inner
         if isinstance(test, cst.BooleanOperation):
-            left, right = self._training_test(test.left, env), self._training_test(test.right, env)
+            left = self._truth(test.left, env, training=training)
+            right = self._truth(test.right, env, training=training)
             if isinstance(test.operator, cst.And):
-                return False if False in (left, right) else None
-            return True if True in (left, right) else None
+                return False if False in (left, right) else (True if left is right is True else None)
+            return True if True in (left, right) else (False if left is right is False else None)
         if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
             comparison = test.comparisons[0]
-            inner = self._training_test(test.left, env)
-            constant = comparison.comparator
-            if inner is None or not isinstance(constant, cst.Name) or constant.value not in ("True", "False"):
+            compared = constant_of(comparison.comparator)
+            if (
+                compared not in (True, False, None)
+                or isinstance(compared, int)
+                and not isinstance(compared, bool)
+            ):
                 return None
             same = isinstance(comparison.operator, (cst.Is, cst.Equal))
-            differs = isinstance(comparison.operator, (cst.IsNot, cst.NotEqual))
-            if not (same or differs):
+            if not (same or isinstance(comparison.operator, (cst.IsNot, cst.NotEqual))):
                 return None
-            return (inner == (constant.value == "True")) == same
-        if isinstance(test, (cst.Name, cst.Attribute)) and self._eval(test, env) == {TrainingFlag()}:
-            return True
+            left = self._known_value(test.left, env, training=training)
+            if left is NOT_CONSTANT:
+                return None
+            return (left == compared and type(left) is type(compared)) == same
+        if isinstance(test, cst.Name | cst.Attribute | cst.Integer | cst.SimpleString):
+            value = self._known_value(test, env, training=training)
+            return None if value is NOT_CONSTANT else bool(value)
         return None
+
+    def _known_value(self, test: cst.BaseExpression, env: Env, *, training: bool) -> object:
+        """The one value a name, attribute or literal holds here, or ``NOT_CONSTANT``."""
+        if not isinstance(test, cst.Name | cst.Attribute | cst.Integer | cst.SimpleString):
+            return NOT_CONSTANT
+        value = self._eval(test, env)
+        if len(value) == 1 and all(isinstance(p, Pending) and p.from_masked for p in value):
+            value = resolved(value)  # a module constant the partial parse left out (``DEBUG = False``)
+        if len(value) != 1:
+            return NOT_CONSTANT
+        (only,) = value
+        if isinstance(only, Constant):
+            return only.value
+        if isinstance(only, TrainingFlag):
+            return True if training else NOT_CONSTANT
+        if isinstance(only, Ref) and only.qualified in _NEVER_AT_RUN_TIME:
+            return False
+        return NOT_CONSTANT
 
     def _enter_with(self, node: cst.With, env: Env) -> bool:
         no_grad = False
@@ -712,9 +741,16 @@ class ModuleInterpreter(ExpressionInterpreter):
         finally:
             self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth = saved
 
-    def _summary(self, info: FunctionInfo, cls: ClassRef | None, instance: InstanceOf | None = None) -> Value:
+    def _summary(
+        self,
+        info: FunctionInfo,
+        cls: ClassRef | None,
+        instance: InstanceOf | None = None,
+        *,
+        constants: tuple = (),
+    ) -> Value:
         """What calling the function returns on the training path, memoised; recursion gives unknown."""
-        key = (info.node, cls.node if cls is not None else None, instance)
+        key = (info.node, cls.node if cls is not None else None, instance, constants)
         if key in self._summaries:
             return self._summaries[key]
         self._summaries[key] = UNKNOWN
@@ -724,7 +760,9 @@ class ModuleInterpreter(ExpressionInterpreter):
         deferred = self._deferred
         self._deferred = []  # nested functions met while summarising are not linted from here
         try:
-            self._run_function(info, cls, emitting=False, returns=returns, instance=instance)
+            self._run_function(
+                info, cls, emitting=False, returns=returns, instance=instance, bindings=dict(constants)
+            )
         finally:
             self._deferred = deferred
         summary = frozenset().union(*returns) if returns else UNKNOWN
@@ -770,10 +808,40 @@ class ModuleInterpreter(ExpressionInterpreter):
         if len(sites) < MAX_CONTEXTS:
             sites.append(site)
 
-    def _function_summary(self, function: FunctionRef) -> Value:
+    def _function_summary(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> Value:
         owner: ModuleInterpreter = function.owner
         info = owner._functions.get(function.node)
-        return owner._summary(info, None) if info is not None else UNKNOWN
+        if info is None:
+            return UNKNOWN
+        return owner._summary(
+            info, None, constants=owner._tested_constants(function.node, node, arguments, 0)
+        )
+
+    def _tested_constants(
+        self,
+        function: cst.FunctionDef,
+        node: cst.Call | None,
+        arguments: list[Value],
+        skip: int,
+        tested: frozenset[str] | None = None,
+    ) -> tuple:
+        """The constants a call gives the parameters its callee tests in a condition (``return_probs``
+        passed as ``True``, or left at its default ``False``): summaries differ by them."""
+        tested = _tested_names(function) if tested is None else tested
+        if not tested:
+            return ()
+        params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)][skip:]
+        params += [p.name.value for p in function.params.kwonly_params]
+        bound = bind_arguments(params, node, arguments) if node is not None else {}
+        defaults = self._param_defaults.get(function, {})
+        chosen = []
+        for name in params:
+            if name not in tested:
+                continue
+            value = bound[name] if name in bound else defaults.get(name, UNKNOWN)
+            if value and all(isinstance(p, Constant) for p in value):
+                chosen.append((name, value))
+        return tuple(chosen)
 
     def _note_pending_call(self, callee: Pending, node: cst.Call, arguments: list[Value]) -> None:
         """``criterion = build_loss(); criterion(x, y)``: checked once the module is done."""
@@ -920,10 +988,22 @@ class ModuleInterpreter(ExpressionInterpreter):
             return UNKNOWN
         return self._later(("inherited", cls, name), lambda: self._attribute(cls, name))
 
-    def _call_method(self, method: BoundMethod) -> Value:
-        return self._method_summary(method.cls, method.name, method.instance)
+    def _call_method(
+        self,
+        method: BoundMethod,
+        node: cst.Call | None = None,
+        arguments: Sequence[Value] = (),
+    ) -> Value:
+        return self._method_summary(method.cls, method.name, method.instance, node, arguments)
 
-    def _method_summary(self, cls: ClassRef, name: str, instance: InstanceOf | None = None) -> Value:
+    def _method_summary(
+        self,
+        cls: ClassRef,
+        name: str,
+        instance: InstanceOf | None = None,
+        node: cst.Call | None = None,
+        arguments: Sequence[Value] = (),
+    ) -> Value:
         """What calling ``name`` on an instance of ``cls`` returns on the training path."""
         if _NOT_TRAINING_METHODS.fullmatch(name):
             return UNKNOWN
@@ -935,9 +1015,20 @@ class ModuleInterpreter(ExpressionInterpreter):
         if found is None:
             return UNKNOWN
         owner, method = found
-        return owner._summary(owner._functions[method], cls, instance)
+        skip = 0 if _is_static(method) else 1
+        constants = owner._tested_constants(method, node, arguments, skip)
+        return owner._summary(owner._functions[method], cls, instance, constants=constants)
 
     # ----------------------------------------------------------------- synthetic self
+    def _init_constants(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
+        """The constants ``cls(...)`` gives ``__init__`` parameters that the class tests (``deploy``,
+        set to ``self.deploy`` and tested in ``forward``), passed or left at their defaults."""
+        found = self._find_method(cls, "__init__")
+        if found is None:
+            return ()
+        owner, init = found
+        return owner._tested_constants(init, node, arguments, 1, tested=_tested_names(cls.node))
+
     def _init_bindings(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
         """What ``cls(...)`` passes to ``__init__``'s parameters, kept only when some argument is a
         model, a loss or a tensor of a known kind (else the instance is the class's plain one)."""
@@ -961,7 +1052,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         if found is None:
             return memo[instance]
         collected: dict[str, Value] = {}
-        runs = [(found, dict(instance.init))]
+        runs = [(found, {**dict(instance.constants), **dict(instance.init)})]
         for name, bound in instance.updates:  # then each setter, in the order they were called
             runs.append((self._find_method(instance.cls, name), dict(bound)))
         for method, bound in runs:
@@ -1058,6 +1149,41 @@ def _last_name(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Attribute):
         return node.attr.value
     return node.value if isinstance(node, cst.Name) else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _tested_names(node: cst.CSTNode) -> frozenset[str]:
+    """Names and ``self.x`` attributes tested by the ``if``/``while``/conditional expressions of a
+    function or class (their constant values decide branches)."""
+    found: set[str] = set()
+
+    class _Tests(cst.CSTVisitor):
+        def _collect(self, test: cst.BaseExpression) -> None:
+            class _Names(cst.CSTVisitor):
+                def visit_Name(self, name: cst.Name) -> None:
+                    found.add(name.value)
+
+                def visit_Attribute(self, attribute: cst.Attribute) -> None:
+                    found.add(attribute.attr.value)
+
+            test.visit(_Names())
+
+        def visit_If(self, node: cst.If) -> None:
+            self._collect(node.test)
+
+        def visit_While(self, node: cst.While) -> None:
+            self._collect(node.test)
+
+        def visit_IfExp(self, node: cst.IfExp) -> None:
+            self._collect(node.test)
+
+    node.visit(_Tests())
+    return frozenset(found)
+
+
+_LITERAL_NAMES = {"True": True, "False": False, "None": None}
+# Names that are true only for type checkers.
+_NEVER_AT_RUN_TIME = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
 
 
 @functools.lru_cache(maxsize=4096)

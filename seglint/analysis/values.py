@@ -98,6 +98,13 @@ class InstanceOf:
     init: tuple[tuple[str, frozenset], ...] = ()
     # Setter calls made on it since (``model.add_loss_op(nn.NLLLoss())``): method name, bindings.
     updates: tuple[tuple[str, tuple[tuple[str, frozenset], ...]], ...] = ()
+    # Constant arguments (or defaults) of ``__init__`` that its methods test: ``deploy=False``.
+    constants: tuple[tuple[str, frozenset], ...] = ()
+
+    @property
+    def specific(self) -> bool:
+        """Whether its attributes may differ from its class's (built with something known)."""
+        return bool(self.init or self.updates or self.constants)
 
     @property
     def built_with(self) -> bool:
@@ -217,10 +224,20 @@ class TrainingFlag:
 
 @dataclass(frozen=True)
 class Constant:
-    """A string literal's value (``"softmax2d"``), kept where a variable or a module constant holds it:
-    library facts read constructor arguments (``smp.Unet(activation=ACTIVATION)``)."""
+    """A literal: ``True``, ``False``, ``None``, an integer or a string, kept where a variable or a
+    module constant holds it: conditions fold on it (``if DEBUG:``) and library facts read constructor
+    arguments through it (``smp.Unet(activation=ACTIVATION)``). ``kind`` tells ``True`` from ``1``."""
 
     value: object
+    kind: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", type(self.value).__name__)
+
+    @staticmethod
+    def of(value: object) -> frozenset:
+        return frozenset({Constant(value)})
 
 
 @dataclass(frozen=True)
