@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,12 @@ class Cache:
         key = hashlib.blake2b(os.path.abspath(path).encode("utf-8", "surrogatepass"), digest_size=16)
         return self._entries / f"{key.hexdigest()}.json"
 
-    def get(self, path: str, digest: str, select: frozenset[str]) -> FileResult | None:
+    def get(
+        self, path: str, digest: str, select: frozenset[str], *, checked: frozenset[Path] = frozenset()
+    ) -> FileResult | None:
+        """The stored result, if still valid. An entry made while some callers were left out (they
+        were checked in that run and reported their findings here themselves) serves only a run
+        that checks them too."""
         try:
             entry = json.loads(self._entry_path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -63,6 +68,7 @@ class Cache:
             or entry.get("content") != digest
             or entry.get("select") != sorted(select)
             or not self._dependencies_unchanged(entry.get("dependencies", {}))
+            or not {Path(p) for p in entry.get("skipped_callers", [])} <= checked
         ):
             return None
         try:
@@ -81,6 +87,8 @@ class Cache:
         select: frozenset[str],
         result: FileResult,
         dependencies: Mapping[str, str],
+        *,
+        skipped: Sequence[str] = (),
     ) -> None:
         """Store ``result`` (never a file error: those are recomputed every time). Failures are ignored:
         the cache only ever saves time."""
@@ -91,6 +99,7 @@ class Cache:
             "content": digest,
             "select": sorted(select),
             "dependencies": dict(dependencies),
+            "skipped_callers": list(skipped),
             "diagnostics": [_stored(d, foreign=d.path != path) for d in result.diagnostics],
         }
         try:

@@ -47,7 +47,7 @@ def lint_source(
         cross_module=project is not None,
         providers=providers,
         imported=imported,
-    ):
+    ) and not (project is not None and project.reached_by_callers(path, source)):
         return FileResult(path)
     try:
         parsed = parse(
@@ -72,10 +72,54 @@ def lint_source(
             path, error=FileError(path, 0, 0, "could not analyse: the code is nested too deeply")
         )
     diagnostics = [diagnostic for rule in rules for diagnostic in rule.check(facts)]
+    if project is not None and project.reached_by_callers(path, source):
+        diagnostics.extend(_made_by_callers(path, rules, project, select, partial))
     kept = list(filter_suppressed(diagnostics, source, noqa=noqa)) if diagnostics else []
     if project is not None:
         kept.extend(_found_elsewhere(facts.elsewhere, rules, project, noqa=noqa))
-    return FileResult(path, diagnostics=tuple(sorted(kept, key=lambda d: d.sort_key)))
+    return FileResult(path, diagnostics=_once_each(kept))
+
+
+def _once_each(diagnostics: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """One finding per place and code: several callers' contexts can make the same one (the first
+    message in order is kept, so the result never depends on the order they were met)."""
+    chosen: dict[tuple, Diagnostic] = {}
+    for d in diagnostics:
+        key = (d.path, d.span, d.code)
+        if key not in chosen or d.message < chosen[key].message:
+            chosen[key] = d
+    return tuple(sorted(chosen.values(), key=lambda d: d.sort_key))
+
+
+def _made_by_callers(
+    path: str, rules: list, project: Project, select: frozenset[str], partial: bool | None
+) -> list[Diagnostic]:
+    """The findings that the project's other files make in this one by calling its functions and
+    classes with a model, a loss or a kind (``train(UNet(), ...)`` in main.py, this file holding
+    ``train``), so that checking only this file still reports them. Callers checked in the same run
+    report them themselves and are left out here."""
+    found: list[Diagnostic] = []
+    catalogue, providers = project.catalogue, project.providers
+    for caller in project.unchecked_callers(path):
+        source = project.source_of_file(caller)
+        if source is None:
+            continue
+        imported = imported_libraries(source, catalogue.library_words())
+
+        def triggered(text: str, imported: frozenset[str] = imported) -> bool:
+            return could_match(
+                text, select, catalogue, cross_module=True, providers=providers, imported=imported
+            )
+
+        try:
+            parsed = parse(source, triggered=triggered, partial=partial)
+            facts = project.interpreter_for_linting(parsed, project.shown(caller)).analyse()
+        except (UnparsableSource, RecursionError):
+            continue
+        for elsewhere in facts.elsewhere:
+            if project.is_file(elsewhere.path, path):
+                found.extend(replace(d, path=path, fix=None) for rule in rules for d in rule.check(elsewhere))
+    return found
 
 
 def _found_elsewhere(

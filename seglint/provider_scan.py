@@ -23,6 +23,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,7 @@ from seglint.sources import read_text
 if TYPE_CHECKING:
     from seglint.analysis.catalogue import Catalogue
 
-INDEX_NAME = "providers-v2.json"
+INDEX_NAME = "providers-v3.json"
 
 _IMPORT = re.compile(
     r"^[ \t]*(?:from[ \t]+(?P<level>\.*)[ \t]*(?P<base>[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n;]*)"
@@ -73,6 +74,8 @@ def project_providers(
     index_path = cache_dir / INDEX_NAME if cache_dir is not None else None
     entries = _load_index(index_path, words)
     fresh: dict[str, list] = {}
+    importers: dict[str, list[str]] = {}
+    local = _local_modules(root.path)
     walk = _BoundedWalk(root.path, limit)
     for path in walk.modules():
         try:
@@ -82,16 +85,47 @@ def project_providers(
         key = str(path)
         stamp = [status.st_mtime_ns, status.st_size]
         entry = entries.get(key)
-        if not (isinstance(entry, list) and len(entry) == 2 + _ENTRY_FIELDS and entry[:2] == stamp):
+        if not (isinstance(entry, list) and len(entry) == 3 + _ENTRY_FIELDS and entry[:2] == stamp):
             text = read_text(path, max_size=max_size)
-            entry = [*stamp, *(_scan(text, catalogue) if text is not None else _scan("", catalogue))]
+            imports = sorted(_local_imports(text, _package_of(root.path, path), local)) if text else []
+            entry = [*stamp, *(_scan(text, catalogue) if text is not None else _scan("", catalogue)), imports]
         fresh[key] = entry
-        scanned.append(entry[2:])
+        scanned.append(entry[2:-1])
+        for module in entry[-1]:
+            importers.setdefault(module, []).append(key)
     if walk.stopped and warn is not None:
         warn(_stopped_message(root.path, limit, "files and directories"))
     if index_path is not None and fresh != entries:
         _write_json(index_path, {"words": words, "files": fresh})
-    return _combined(scanned)
+    combined = _combined(scanned)
+    return replace(combined, importers=tuple((m, tuple(files)) for m, files in sorted(importers.items())))
+
+
+def _local_modules(root: Path) -> frozenset[str]:
+    """The top-level module and package names of the project (in its root and its ``src/``)."""
+    names: set[str] = set()
+    for base in (root, root / "src"):
+        try:
+            with os.scandir(base) as listing:
+                for entry in listing:
+                    name = entry.name.removesuffix(".py")
+                    if name.isidentifier():
+                        names.add(name)
+        except OSError:
+            continue
+    return frozenset(names)
+
+
+def _package_of(root: Path, path: Path) -> list[str]:
+    for base in (root / "src", root):
+        if path.is_relative_to(base):
+            return list(path.relative_to(base).parent.parts)
+    return []
+
+
+def _local_imports(text: str, package: list[str], local: frozenset[str]) -> set[str]:
+    """The project's own modules a text imports (each dotted name, as ``imported_names`` gives it)."""
+    return {name for name in imported_names(text, package) if name.split(".", 1)[0] in local}
 
 
 _ENTRY_FIELDS = 5

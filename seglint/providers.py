@@ -31,9 +31,20 @@ class Providers:
     # The catalogued libraries some module of the project imports: their loss names count in every
     # file of it (``from .losses import DiceLoss`` where ``losses.py`` imports MONAI's).
     libraries: frozenset[str] = frozenset()
+    # Which files of the project import each of its modules (by dotted name): the places that may
+    # pass a module's functions and classes a model or a loss.
+    importers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.functions or self.classes)
+
+    @functools.cached_property
+    def _importers(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.importers)
+
+    def importers_of(self, module: str) -> tuple[str, ...]:
+        """The files that import ``module`` (``import m``, ``from m import x``, ``from pkg import m``)."""
+        return self._importers.get(module, ())
 
     @functools.cached_property
     def _function_names(self) -> re.Pattern[str] | None:
@@ -55,9 +66,34 @@ class Providers:
         return False
 
     def merged(self, other: Providers) -> Providers:
+        importers = dict(self.importers)
+        for module, files in other.importers:
+            importers[module] = tuple(sorted({*importers.get(module, ()), *files}))
         return Providers(
-            self.functions | other.functions, self.classes | other.classes, self.libraries | other.libraries
+            self.functions | other.functions,
+            self.classes | other.classes,
+            self.libraries | other.libraries,
+            tuple(sorted(importers.items())),
         )
+
+
+_PARAMETERS = re.compile(r"\bdef\s+\w+\s*\(([^)]*)\)", re.DOTALL)
+
+
+def calls_a_parameter(text: str) -> bool:
+    """Whether some function of ``text`` calls one of its parameters (``criterion(...)``,
+    ``self.model(...)`` after ``self.model = model``): where a caller's model or loss may act.
+    A text scan: a match too many costs an analysis, never a finding."""
+    names: set[str] = set()
+    for match in _PARAMETERS.finditer(text):
+        for parameter in match[1].split(","):
+            name = parameter.split("=")[0].split(":")[0].strip().lstrip("*")
+            if name.isidentifier() and name not in ("self", "cls"):
+                names.add(name)
+    if not names:
+        return False
+    pattern = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    return re.search(rf"(?<![\w.])(?:self\.)?(?:{pattern})\s*\(", text) is not None
 
 
 _MAX_OBJECT_LINES = 5

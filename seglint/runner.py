@@ -164,9 +164,9 @@ class _Linter:
             self._current_root = root
         if root not in self._projects:
             providers = self._providers(path)
-            self._projects[root] = Project(
-                root, read=self._read_module, catalogue=self._catalogue, providers=providers
-            )
+            project = Project(root, read=self._read_module, catalogue=self._catalogue, providers=providers)
+            project.checked = frozenset(Path(p).resolve() for p in self._checked)
+            self._projects[root] = project
         return self._projects[root]
 
     def _read_module(self, path: Path) -> str | None:
@@ -187,11 +187,17 @@ class _Linter:
             return notebook
         code = notebook.text if notebook is not None else source.text
         providers = self._providers(job.path, code if notebook is not None else None)
-        if not could_match(code, job.select, self._catalogue, cross_module=True, providers=providers):
+        reached = notebook is None and self._project(job.path).reached_by_callers(job.path, code)
+        if not reached and not could_match(
+            code, job.select, self._catalogue, cross_module=True, providers=providers
+        ):
             return FileResult(job.path)
         digest = content_hash(data)
+        if reached:  # a caller added elsewhere makes another result
+            callers = ",".join(str(p) for p in self._project(job.path).callers(job.path))
+            digest = f"{digest}|{content_hash(callers.encode())}"
         if self._cache is not None:
-            cached = self._cache.get(job.path, digest, job.select)
+            cached = self._cache.get(job.path, digest, job.select, checked=self._project(job.path).checked)
             if cached is not None:
                 return cached
         return Work(job.path, source.text, digest, job.select, notebook)
@@ -204,6 +210,7 @@ class _Linter:
         project = self._project(work.path)
         project.touched.clear()
         project.absent.clear()
+        project.skipped_callers.clear()
         result = self.lint_text(work.text, work.path, work.select, project, notebook=work.notebook)
         if self._cache is not None and not _stopped(result):  # a time limit hit is not this file's content
             own = Path(work.path).resolve()
@@ -213,7 +220,8 @@ class _Linter:
                     dependencies[str(dependency)] = content_hash(read_file(dependency))
                 except OSError:
                     return result  # a module that vanished meanwhile: do not cache
-            self._cache.put(work.path, work.digest, work.select, result, dependencies)
+            skipped = sorted(str(p) for p in project.skipped_callers)
+            self._cache.put(work.path, work.digest, work.select, result, dependencies, skipped=skipped)
         return result
 
     def lint_text(
@@ -235,8 +243,10 @@ class _Linter:
                 return read
             notebook = read
         code = notebook.text if notebook is not None else text
-        if not could_match(
-            code, select, self._catalogue, cross_module=True, providers=self._providers(path, code)
+        providers = self._providers(path, code)  # first: without a marker, the text itself counts
+        reached = notebook is None and self._project(path).reached_by_callers(path, code)
+        if not reached and not could_match(
+            code, select, self._catalogue, cross_module=True, providers=providers
         ):
             return FileResult(path)
         too_large = _size_error(code, path, self._limits.max_file_size)
@@ -299,28 +309,24 @@ def lint_files(
             job.path, error=FileError(job.path, 0, 0, "internal error: the worker process analysing it died")
         ),
         initializer=_init_worker,
-        initargs=(spec, cache_dir, partial, limits, providers),
+        initargs=(spec, cache_dir, partial, limits, providers, paths),
     )
     return _once_each(list(_counted(pool.map(jobs), progress)))
 
 
 def _once_each(results: list[FileResult]) -> list[FileResult]:
-    """A finding in another file, made by the calls of several checked files, is reported once: by the
-    first of them in path order, with the first message (so neither file order nor ``--jobs`` shows)."""
+    """A finding made in one file by the calls of others is reported once, however many checked files
+    make it (the caller, or the callee exploring its callers): the first message in order is kept,
+    with the first file in path order that reports it, so neither file order nor ``--jobs`` shows."""
     chosen: dict[tuple, tuple[str, str]] = {}
     for result in results:
         for d in result.diagnostics:
-            if d.path != result.path:
-                key = (d.path, d.span, d.code)
-                chosen[key] = min(chosen.get(key, (result.path, d.message)), (result.path, d.message))
-    if not chosen:
-        return results
+            key = (d.path, d.span, d.code)
+            chosen[key] = min(chosen.get(key, (d.message, result.path)), (d.message, result.path))
     kept = []
     for result in results:
         diagnostics = tuple(
-            d
-            for d in result.diagnostics
-            if d.path == result.path or chosen[(d.path, d.span, d.code)] == (result.path, d.message)
+            d for d in result.diagnostics if chosen[(d.path, d.span, d.code)] == (d.message, result.path)
         )
         kept.append(replace(result, diagnostics=diagnostics) if diagnostics != result.diagnostics else result)
     return kept
@@ -417,9 +423,10 @@ def _init_worker(
     partial: bool | None,
     limits: Limits,
     providers: Mapping[Path, Providers],
+    checked: Sequence[str] = (),
 ) -> None:
     global _worker
-    _worker = _Linter(spec, cache_dir, partial, limits=limits, providers=providers)
+    _worker = _Linter(spec, cache_dir, partial, limits=limits, providers=providers, checked=checked)
 
 
 def _lint_job(job: Job) -> FileResult:

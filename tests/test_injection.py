@@ -75,3 +75,24 @@ def test_a_callee_changed_after_caching_is_read_again(project: Path) -> None:
         engine.read_text().replace("criterion(model(images), masks)", "criterion(images, masks)")
     )
     assert [f for f in findings(project, "main.py") if f[1] == 7] == []
+
+
+def test_checking_only_the_callee_reports_what_its_callers_make_in_it(project: Path) -> None:
+    assert findings(project, "--no-cache", ENGINE) == expected(project)
+
+
+def test_a_caller_added_after_caching_the_callee_makes_its_findings_appear(project: Path) -> None:
+    main, finetune = project / "main.py", project / "finetune.py"
+    kept = main.read_text(), finetune.read_text()
+    main.unlink()
+    finetune.unlink()
+    assert findings(project, ENGINE) == []
+    main.write_text(kept[0])
+    assert findings(project, ENGINE) == [f for f in expected(project) if f[0] == ENGINE]
+
+
+def test_file_order_and_the_files_checked_together_do_not_change_the_findings(project: Path) -> None:
+    everything = expected(project)
+    assert findings(project, "--no-cache", ENGINE, "main.py", "finetune.py") == everything
+    assert findings(project, "--no-cache", "finetune.py", ENGINE) == everything
+    assert findings(project, "--no-cache", "--jobs", "2", "main.py", ENGINE) == everything

@@ -13,6 +13,7 @@ import pytest
 import seglint.engine
 from seglint.diagnostics import FileResult
 from seglint.limits import DEFAULT_LIMITS
+from seglint.provider_scan import INDEX_NAME
 from seglint.roots import find_root
 from seglint.rules import RULES_BY_CODE
 from seglint.runner import (
@@ -171,26 +172,26 @@ def test_the_provider_index_is_kept_and_follows_edits(tree: Path) -> None:
     cache = tree / "cache"
     found = project_providers(find_root(tree), catalogue, cache)
     assert found.functions == {"build_loss"} and found.classes == frozenset()
-    index = json.loads((cache / "providers-v2.json").read_text())
+    index = json.loads((cache / INDEX_NAME).read_text())
     assert index["words"] == sorted(catalogue.loss_words())
     assert sorted(index["files"]) == [str(tree / "builders.py")]
-    written = (cache / "providers-v2.json").stat().st_mtime_ns
+    written = (cache / INDEX_NAME).stat().st_mtime_ns
 
     assert (
         project_providers(find_root(tree), catalogue, cache) == found
     )  # served from the index, not rewritten
-    assert (cache / "providers-v2.json").stat().st_mtime_ns == written
+    assert (cache / INDEX_NAME).stat().st_mtime_ns == written
 
     builders = tree / "builders.py"
     builders.write_text(BUILDER.replace("build_loss", "make_criterion") + "\n")
     assert project_providers(find_root(tree), catalogue, cache).functions == {"make_criterion"}
     assert project_providers(find_root(tree), catalogue, None).functions == {"make_criterion"}
 
-    (cache / "providers-v2.json").write_text('{"words": [], "files": {}}')  # another catalogue's index
+    (cache / INDEX_NAME).write_text('{"words": [], "files": {}}')  # another catalogue's index
     assert project_providers(find_root(tree), catalogue, cache).functions == {"make_criterion"}
-    (cache / "providers-v2.json").write_text("not json")
+    (cache / INDEX_NAME).write_text("not json")
     assert project_providers(find_root(tree), catalogue, cache).functions == {"make_criterion"}
-    assert json.loads((cache / "providers-v2.json").read_text())["words"] == sorted(catalogue.loss_words())
+    assert json.loads((cache / INDEX_NAME).read_text())["words"] == sorted(catalogue.loss_words())
 
 
 def test_a_provider_index_that_cannot_be_written_only_costs_time(tree: Path) -> None:
@@ -236,7 +237,7 @@ def test_a_cache_directory_whose_parents_do_not_exist_yet_gets_its_index(tree: P
     (tree / "builders.py").write_text(BUILDER)
     cache = tree / "a" / "b" / "cache"
     project_providers(find_root(tree), build_catalogue(), cache)
-    assert json.loads((cache / "providers-v2.json").read_text())["files"]
+    assert json.loads((cache / INDEX_NAME).read_text())["files"]
 
 
 def test_a_file_over_max_file_size_that_names_a_loss_is_reported_not_analysed(tree: Path) -> None:
@@ -296,9 +297,7 @@ def test_the_provider_index_of_a_run_goes_to_its_cache_directory(tree: Path) -> 
     (tree / "builders.py").write_text(BUILDER)
     (tree / "step.py").write_text(USER)
     lint(tree / "step.py", cache=tree / "cache")
-    assert (
-        str(tree / "builders.py") in json.loads((tree / "cache" / "providers-v2.json").read_text())["files"]
-    )
+    assert str(tree / "builders.py") in json.loads((tree / "cache" / INDEX_NAME).read_text())["files"]
 
 
 def test_a_provider_scan_past_max_project_files_warns_once(tree: Path) -> None:

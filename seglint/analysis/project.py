@@ -18,9 +18,13 @@ from seglint.analysis.libraries import DEFAULT
 from seglint.analysis.module import ModuleInterpreter
 from seglint.analysis.values import UNKNOWN, Ref, Value
 from seglint.parse import ParsedSource, parse
-from seglint.providers import Providers
+from seglint.providers import Providers, calls_a_parameter
 
 MAX_CACHED_MODULES = 64
+
+
+# At most this many importers of a checked file are analysed for the findings they make in it.
+MAX_CALLERS = 8
 
 
 class Project:
@@ -48,6 +52,44 @@ class Project:
         self.touched: set[Path] = set()
         self.absent: set[Path] = set()
         self._shown: dict[str, Path] = {}  # each module's path as findings show it, and the file
+        # The files the run checks: a caller among them reports what it makes in its callees itself.
+        self.checked: frozenset[Path] = frozenset()
+        # Callers left out for that reason while linting one file (the cache keeps them with the file).
+        self.skipped_callers: set[Path] = set()
+
+    def callers(self, path: str) -> tuple[Path, ...]:
+        """The project's files that import the module at ``path``, at most ``MAX_CALLERS``, in order."""
+        own = Path(path).resolve()
+        module = self.module_name(own)
+        files = sorted(Path(file) for file in self.providers.importers_of(module) if Path(file) != own)
+        return tuple(files[:MAX_CALLERS]) if module else ()
+
+    def reached_by_callers(self, path: str, source: str) -> bool:
+        """Whether files the run does not check may make findings here: they import this module, and
+        one of its functions calls a parameter (where their model or loss would act). Checked
+        callers report those findings themselves."""
+        return any(caller not in self.checked for caller in self.callers(path)) and calls_a_parameter(source)
+
+    def unchecked_callers(self, path: str) -> list[Path]:
+        callers = []
+        for caller in self.callers(path):
+            if caller in self.checked:
+                self.skipped_callers.add(caller)
+            else:
+                self.touched.add(caller)
+                callers.append(caller)
+        return callers
+
+    def source_of_file(self, path: Path) -> str | None:
+        return self._read(path)
+
+    def shown(self, path: Path) -> str:
+        return self._display(path)
+
+    def is_file(self, shown: str, path: str) -> bool:
+        """Whether findings shown at ``shown`` are in the file ``path``."""
+        known = self._shown.get(shown)
+        return known is not None and known == Path(path).resolve()
 
     def source_of(self, shown: str) -> str | None:
         """The text of the module whose findings show ``shown`` as their path (for its comments)."""
