@@ -52,6 +52,8 @@ _MODULE_OBJECTS = (
 )
 # Objects that are called like a module: ``m.forward(x)`` and ``m.__call__(x)`` are ``m(x)``.
 _CALLABLE_OBJECTS = (SequentialOf, LibraryModel, ProducerObject, LossObject, PassThroughObject, LambdaRef)
+# Where a function's flow keeps whether ``model.eval()`` was called (not a name code can bind).
+EVAL_FLAG = "<eval mode>"
 # Methods of lists and dicts that read their contents.
 _CONTAINER_READS = frozenset({"get", "pop", "values", "items", "copy"})
 # Loops over a sequence of at most this many known elements run once per element.
@@ -102,7 +104,11 @@ class ExpressionInterpreter(StatementInterpreter):
         raise NotImplementedError
 
     def _call_method(
-        self, method: BoundMethod, node: cst.Call | None = None, arguments: Sequence[Value] = ()
+        self,
+        method: BoundMethod,
+        node: cst.Call | None = None,
+        arguments: Sequence[Value] = (),
+        eval_mode: bool = False,
     ) -> Value:
         raise NotImplementedError
 
@@ -373,6 +379,9 @@ class ExpressionInterpreter(StatementInterpreter):
                 for p in receiver
                 if isinstance(p, Pending)
             }
+        if method in ("eval", "train") and any(isinstance(p, _MODULE_OBJECTS) for p in receiver):
+            turned_off = method == "train" and bool(node.args) and constant_of(node.args[0].value) is False
+            env[EVAL_FLAG] = Constant.of(method == "eval" or turned_off)
         if method in cat.MODULE_SELF_METHODS:  # ``model = UNet().to(device).train()`` is still the model
             result |= {p for p in receiver if isinstance(p, _MODULE_OBJECTS)}
         if method is not None and is_tensor_like(receiver) and not _is_self(func, self):
@@ -465,6 +474,8 @@ class ExpressionInterpreter(StatementInterpreter):
     def _call_possibility(
         self, possibility: object, node: cst.Call, arguments: list[Value], env: Env
     ) -> Value:
+        # What a call resolved later needs of this flow: whether it runs in eval mode here.
+        called_in = {EVAL_FLAG: Constant.of(self._in_eval_mode(env))}
         if isinstance(possibility, Ref):
             qualified = cat.canonical(possibility.qualified)
             known = self._call_qualified(qualified, node, arguments)
@@ -482,7 +493,7 @@ class ExpressionInterpreter(StatementInterpreter):
                         return self._call_possibility(callee, node, arguments, env)
             return self._later(
                 ("call", id(node), qualified, *arguments),
-                lambda: self._call_value(self._resolve(qualified), node, arguments, env),
+                lambda: self._call_value(self._resolve(qualified), node, arguments, called_in),
             )
         if isinstance(possibility, Pending):
             if not possibility.from_masked:
@@ -499,7 +510,7 @@ class ExpressionInterpreter(StatementInterpreter):
                 {
                     possibility.derived(
                         ("call", id(node), *arguments),
-                        self._quietly(lambda value: self._call_value(value, node, arguments, env)),
+                        self._quietly(lambda value: self._call_value(value, node, arguments, called_in)),
                     )
                 }
             )
@@ -541,22 +552,25 @@ class ExpressionInterpreter(StatementInterpreter):
         # passes of a loop.
         if isinstance(possibility, FunctionRef):
             self._note_call_site(possibility, node, arguments)
+            mode = self._in_eval_mode(env)
             return self._later(
-                ("summary", id(node), possibility),
-                lambda: self._relabel(self._function_summary(possibility, node, arguments), node),
+                ("summary", id(node), possibility, mode),
+                lambda: self._relabel(self._function_summary(possibility, node, arguments, mode), node),
             )
         if isinstance(possibility, InstanceOf):
             forward = BoundMethod(possibility.cls, "forward", possibility if possibility.specific else None)
             self._note_method_call(forward, node, arguments)
+            mode = self._in_eval_mode(env)
             return self._later(
-                ("summary", id(node), forward),
-                lambda: self._relabel(self._call_method(forward, node, arguments), node),
+                ("summary", id(node), forward, mode),
+                lambda: self._relabel(self._call_method(forward, node, arguments, mode), node),
             )
         if isinstance(possibility, BoundMethod):
             self._note_method_call(possibility, node, arguments)
+            mode = self._in_eval_mode(env)
             return self._later(
-                ("summary", id(node), possibility),
-                lambda: self._relabel(self._call_method(possibility, node, arguments), node),
+                ("summary", id(node), possibility, mode),
+                lambda: self._relabel(self._call_method(possibility, node, arguments, mode), node),
             )
         return UNKNOWN
 
@@ -612,7 +626,12 @@ class ExpressionInterpreter(StatementInterpreter):
     def _note_instance(self, instance: InstanceOf, node: cst.Call) -> None:
         raise NotImplementedError
 
-    def _function_summary(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> Value:
+    def _function_summary(
+        self, function: FunctionRef, node: cst.Call, arguments: list[Value], eval_mode: bool = False
+    ) -> Value:
+        raise NotImplementedError
+
+    def _in_eval_mode(self, env: Env) -> bool:
         raise NotImplementedError
 
     def _call_layers(self, layers: Value, node: cst.Call, arguments: list[Value], env: Env) -> Value:

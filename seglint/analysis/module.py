@@ -24,6 +24,7 @@ from seglint.analysis.bindings import local_names, parameter_names
 from seglint.analysis.contents import NOT_CONSTANT, Contents
 from seglint.analysis.contexts import carries
 from seglint.analysis.expressions import (
+    EVAL_FLAG,
     ExpressionInterpreter,
     ProducerSite,
     argument,
@@ -169,6 +170,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._pending_calls: dict[tuple, tuple[Pending, cst.Call, list[Value]]] = {}
         self._pending_memo: dict[tuple, Pending] = {}
         self._lambda_envs: dict[cst.Lambda, Env] = {}
+        self._eval_mode = False  # summaries made for a call in eval mode take ``not self.training``
         self._lambda_depth = 0
         self._prepared = False
         self.directory: Path | None = None  # where sibling modules of a script are looked up
@@ -461,9 +463,15 @@ class ModuleInterpreter(ExpressionInterpreter):
         ``if return_probs:`` in a summary of a call that leaves it ``False``); a test of
         ``self.training`` decides in summaries only (the training path). ``not``, ``and``, ``or`` and
         comparisons with ``True``/``False``/``None`` are understood."""
-        return self._truth(test, env, training=not self._emitting and self._scope.self_name is not None)
+        known = not self._emitting and self._scope.self_name is not None
+        return self._truth(test, env, training=(not self._eval_mode) if known else None)
 
-    def _truth(self, test: cst.BaseExpression, env: Env, *, training: bool) -> bool | None:
+    def _in_eval_mode(self, env: Env) -> bool:
+        """Whether calls made here run models in eval mode: in ``validation_step``/``test_step``, or
+        after ``model.eval()`` (until ``model.train()``) in the same function."""
+        return self._eval_mode or env.get(EVAL_FLAG) == Constant.of(True)
+
+    def _truth(self, test: cst.BaseExpression, env: Env, *, training: bool | None) -> bool | None:
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             inner = self._truth(test.expression, env, training=training)
             return None if inner is None else not inner
@@ -494,7 +502,7 @@ class ModuleInterpreter(ExpressionInterpreter):
             return None if value is NOT_CONSTANT else bool(value)
         return None
 
-    def _known_value(self, test: cst.BaseExpression, env: Env, *, training: bool) -> object:
+    def _known_value(self, test: cst.BaseExpression, env: Env, *, training: bool | None) -> object:
         """The one value a name, attribute or literal holds here, or ``NOT_CONSTANT``."""
         if not isinstance(test, cst.Name | cst.Attribute | cst.Integer | cst.SimpleString):
             return NOT_CONSTANT
@@ -507,7 +515,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         if isinstance(only, Constant):
             return only.value
         if isinstance(only, TrainingFlag):
-            return True if training else NOT_CONSTANT
+            return NOT_CONSTANT if training is None else training
         if isinstance(only, Ref) and only.qualified in _NEVER_AT_RUN_TIME:
             return False
         return NOT_CONSTANT
@@ -704,6 +712,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         returns: list[Value] | None = None,
         bindings: Mapping[str, Value] | None = None,
         instance: InstanceOf | None = None,
+        eval_mode: bool = False,
     ) -> None:
         node = info.node
         params = parameter_names(node.params)
@@ -728,7 +737,14 @@ class ModuleInterpreter(ExpressionInterpreter):
             )
         if bindings:
             env.update(bindings)
-        saved = (self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth)
+        saved = (
+            self._scope,
+            self._loops,
+            self._emitting,
+            self._returns,
+            self._no_grad_depth,
+            self._eval_mode,
+        )
         self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth = (
             scope,
             [],
@@ -736,10 +752,20 @@ class ModuleInterpreter(ExpressionInterpreter):
             returns,
             0,
         )
+        # A linted body is in eval mode where a framework runs it so (``validation_step``); a summary
+        # in the mode of the call it was made for.
+        self._eval_mode = node.name.value in _EVAL_HOOKS if emitting else eval_mode
         try:
             self._suite(node.body, env)
         finally:
-            self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth = saved
+            (
+                self._scope,
+                self._loops,
+                self._emitting,
+                self._returns,
+                self._no_grad_depth,
+                self._eval_mode,
+            ) = saved
 
     def _summary(
         self,
@@ -748,9 +774,11 @@ class ModuleInterpreter(ExpressionInterpreter):
         instance: InstanceOf | None = None,
         *,
         constants: tuple = (),
+        eval_mode: bool = False,
     ) -> Value:
-        """What calling the function returns on the training path, memoised; recursion gives unknown."""
-        key = (info.node, cls.node if cls is not None else None, instance, constants)
+        """What calling the function returns on the training path (or in eval mode), memoised;
+        recursion gives unknown."""
+        key = (info.node, cls.node if cls is not None else None, instance, constants, eval_mode)
         if key in self._summaries:
             return self._summaries[key]
         self._summaries[key] = UNKNOWN
@@ -761,7 +789,13 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._deferred = []  # nested functions met while summarising are not linted from here
         try:
             self._run_function(
-                info, cls, emitting=False, returns=returns, instance=instance, bindings=dict(constants)
+                info,
+                cls,
+                emitting=False,
+                returns=returns,
+                instance=instance,
+                bindings=dict(constants),
+                eval_mode=eval_mode,
             )
         finally:
             self._deferred = deferred
@@ -808,14 +842,15 @@ class ModuleInterpreter(ExpressionInterpreter):
         if len(sites) < MAX_CONTEXTS:
             sites.append(site)
 
-    def _function_summary(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> Value:
+    def _function_summary(
+        self, function: FunctionRef, node: cst.Call, arguments: list[Value], eval_mode: bool = False
+    ) -> Value:
         owner: ModuleInterpreter = function.owner
         info = owner._functions.get(function.node)
         if info is None:
             return UNKNOWN
-        return owner._summary(
-            info, None, constants=owner._tested_constants(function.node, node, arguments, 0)
-        )
+        constants = owner._tested_constants(function.node, node, arguments, 0)
+        return owner._summary(info, None, constants=constants, eval_mode=eval_mode)
 
     def _tested_constants(
         self,
@@ -993,8 +1028,9 @@ class ModuleInterpreter(ExpressionInterpreter):
         method: BoundMethod,
         node: cst.Call | None = None,
         arguments: Sequence[Value] = (),
+        eval_mode: bool = False,
     ) -> Value:
-        return self._method_summary(method.cls, method.name, method.instance, node, arguments)
+        return self._method_summary(method.cls, method.name, method.instance, node, arguments, eval_mode)
 
     def _method_summary(
         self,
@@ -1003,8 +1039,10 @@ class ModuleInterpreter(ExpressionInterpreter):
         instance: InstanceOf | None = None,
         node: cst.Call | None = None,
         arguments: Sequence[Value] = (),
+        eval_mode: bool = False,
     ) -> Value:
-        """What calling ``name`` on an instance of ``cls`` returns on the training path."""
+        """What calling ``name`` on an instance of ``cls`` returns on the training path (or in eval
+        mode)."""
         if _NOT_TRAINING_METHODS.fullmatch(name):
             return UNKNOWN
         found = (
@@ -1017,7 +1055,9 @@ class ModuleInterpreter(ExpressionInterpreter):
         owner, method = found
         skip = 0 if _is_static(method) else 1
         constants = owner._tested_constants(method, node, arguments, skip)
-        return owner._summary(owner._functions[method], cls, instance, constants=constants)
+        return owner._summary(
+            owner._functions[method], cls, instance, constants=constants, eval_mode=eval_mode
+        )
 
     # ----------------------------------------------------------------- synthetic self
     def _init_constants(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
@@ -1182,6 +1222,8 @@ def _tested_names(node: cst.CSTNode) -> frozenset[str]:
 
 
 _LITERAL_NAMES = {"True": True, "False": False, "None": None}
+# Methods a framework (Lightning) runs with the model in eval mode.
+_EVAL_HOOKS = frozenset({"validation_step", "test_step", "predict_step"})
 # Names that are true only for type checkers.
 _NEVER_AT_RUN_TIME = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
 
