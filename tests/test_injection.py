@@ -96,3 +96,12 @@ def test_file_order_and_the_files_checked_together_do_not_change_the_findings(pr
     assert findings(project, "--no-cache", ENGINE, "main.py", "finetune.py") == everything
     assert findings(project, "--no-cache", "finetune.py", ENGINE) == everything
     assert findings(project, "--no-cache", "--jobs", "2", "main.py", ENGINE) == everything
+
+
+def test_related_locations_are_the_producer_and_the_binding_call_site(project: Path) -> None:
+    completed = seglint("--no-cache", "--output-format", "json", "main.py", cwd=project)
+    by_line = {d["line"]: d for d in json.loads(completed.stdout)}
+    assert [(r["path"], r["line"]) for r in by_line[7]["related"]] == [
+        ("segtrain/models.py", 11),
+        ("main.py", 8),
+    ]

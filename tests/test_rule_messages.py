@@ -37,7 +37,8 @@ def test_a_finding_inside_a_loss_helper_names_the_caller_that_passed_the_probabi
         "`softmax` (line 10, passed to `compute_loss` at line 11)"
     )
     assert [(r.path, r.span.line, r.message) for r in finding.related] == [
-        ("helper.py", 10, "`softmax` makes the probabilities here")
+        ("helper.py", 10, "`softmax` makes the probabilities here"),
+        ("helper.py", 11, "`compute_loss` is called with it here"),
     ]
 
 
@@ -104,4 +105,4 @@ def test_a_finding_through_a_container_and_a_parameter_names_the_element_and_the
         "`nn.CrossEntropyLoss` expects logits but receives probabilities from element 1 of what "
         "`model` returns, the output of `softmax` (line 7, passed to `train` at line 16)"
     )
-    assert [(r.path, r.span.line) for r in finding.related] == [("gan.py", 7)]
+    assert [(r.path, r.span.line) for r in finding.related] == [("gan.py", 7), ("gan.py", 16)]

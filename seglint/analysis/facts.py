@@ -26,6 +26,7 @@ class Origin:
     caller: str = ""
     step: str = ""  # where in the model's or helper's result it was: "element 1", "the 'seg' entry"
     caller_path: str = ""  # the file of the call at ``caller_line``, when not the finding's
+    caller_column: int = 0
 
 
 @dataclass(frozen=True)

@@ -313,7 +313,8 @@ class ModuleInterpreter(ExpressionInterpreter):
                 if passed_by is None and self._context is not None and p.via in self._context[2]:
                     # What a model passed in as a parameter returns: name the call that passed it.
                     passed_by, caller, passed_in = self._context[0], self._context[1], self._context[3]
-                caller_line = passed_in.span(passed_by).line if passed_by is not None else 0
+                caller_span = passed_in.span(passed_by) if passed_by is not None else None
+                caller_line = caller_span.line if caller_span is not None else 0
                 caller_path = passed_in.path if passed_by is not None and passed_in is not self else ""
                 origins.add(
                     Origin(
@@ -326,6 +327,7 @@ class ModuleInterpreter(ExpressionInterpreter):
                         caller,
                         p.step,
                         caller_path,
+                        caller_span.column if caller_span is not None else 0,
                     )
                 )
         return tuple(sorted(origins))

@@ -42,7 +42,8 @@ def _describe(origin: Origin) -> str:
 
 
 def related_locations(path: str, call: Span, origins: tuple[Origin, ...]) -> tuple[RelatedLocation, ...]:
-    """The places where the probabilities were made, when they are not inside the reported call."""
+    """The places where the probabilities were made, when they are not inside the reported call, and
+    the calls that passed them (or the model making them) into the function holding the loss."""
     related = []
     for origin in origins:
         inside = not origin.path and call.line <= origin.span.line <= call.end_line and not origin.caller_line
@@ -54,6 +55,13 @@ def related_locations(path: str, call: Span, origins: tuple[Origin, ...]) -> tup
                     f"`{origin.producer}` makes the {origin.kind.value} here",
                 )
             )
+        if origin.caller_line:
+            at = Span(origin.caller_line, origin.caller_column, origin.caller_line, origin.caller_column)
+            called = RelatedLocation(
+                origin.caller_path or path, at, f"`{origin.caller}` is called with it here"
+            )
+            if called not in related:
+                related.append(called)
     return tuple(related)
 
 

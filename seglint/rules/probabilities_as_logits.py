@@ -34,13 +34,13 @@ instead. The fix is unsafe: it changes the loss values and the training dynamics
 ## Known limitations
 Values are followed through local variables, `self` attributes (inherited ones too), value-preserving
 tensor methods, tuples, lists, dicts and records (by position, key or field; an unknown index joins the
-elements), branches, models' `forward`, `nn.Sequential`/`nn.ModuleList` layers, wrappers such as
-`nn.DataParallel`, helpers, the parameters of a function called in the same module (one context per
-call site, at most 8 per function) and the other modules of the project. The analysis is
-path-insensitive: a `forward` that returns probabilities only when a flag argument asks for them
-(`return_probs=True`) is reported for every call. A model stored by a constructor (`Trainer(model)`
-then `self.model(x)`), a loss set through a setter method, and call sites in other modules that pass a
-model are not followed yet, nor a softmax under a training guard other than `self.training` tests.
+elements), branches (constant conditions decide them), models' `forward`, `nn.Sequential`/`nn.ModuleList`
+layers, wrappers such as `nn.DataParallel`, helpers, the parameters of functions, constructors and
+setters given a model or a loss (one context per call site, at most 8 per function; also across
+modules, at most three deep) and the other modules of the project. A softmax under `if not
+self.training:` is followed only into losses in `validation_step`/`test_step` or after `model.eval()`.
+Models and losses built from configuration files or registries with unknown keys, callers that pass on
+a parameter they received, and call sites past the caps are not followed.
 Probabilities passed as the *target* are correct (soft labels) and never reported.
 
 ## References
