@@ -15,6 +15,7 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from seglint.codetext import code_text
 
@@ -41,6 +42,11 @@ class Providers:
     @functools.cached_property
     def _importers(self) -> dict[str, tuple[str, ...]]:
         return dict(self.importers)
+
+    @functools.cached_property
+    def importer_files(self) -> frozenset[Path]:
+        """Every file that imports a module of the project."""
+        return frozenset(Path(file) for _, files in self.importers for file in files)
 
     def importers_of(self, module: str) -> tuple[str, ...]:
         """The files that import ``module`` (``import m``, ``from m import x``, ``from pkg import m``)."""

@@ -7,6 +7,7 @@ the prefilter and misses the cache, so a run over files without loss code never 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seglint.cache import ABSENT, Cache, content_hash
+from seglint.callers import callers_of, reached_by_callers
 from seglint.diagnostics import FileError, FileResult
 from seglint.library_facts import LIBRARIES
 from seglint.limits import DEFAULT_LIMITS, Limits
@@ -165,9 +167,19 @@ class _Linter:
         if root not in self._projects:
             providers = self._providers(path)
             project = Project(root, read=self._read_module, catalogue=self._catalogue, providers=providers)
-            project.checked = frozenset(Path(p).resolve() for p in self._checked)
+            project.checked = self._checked_files
             self._projects[root] = project
         return self._projects[root]
+
+    @functools.cached_property
+    def _checked_files(self) -> frozenset[Path]:
+        return frozenset(Path(os.path.abspath(p)) for p in self._checked)
+
+    def _reached_by_callers(self, path: str, code: str) -> bool:
+        """Whether files this run does not check may make findings in ``path`` (see ``callers``)."""
+        return reached_by_callers(
+            self._root(path).path, self._providers(path), self._checked_files, path, code
+        )
 
     def _read_module(self, path: Path) -> str | None:
         """Another module of the project, read for its summaries; one too large to analyse is not."""
@@ -187,17 +199,17 @@ class _Linter:
             return notebook
         code = notebook.text if notebook is not None else source.text
         providers = self._providers(job.path, code if notebook is not None else None)
-        reached = notebook is None and self._project(job.path).reached_by_callers(job.path, code)
+        reached = notebook is None and self._reached_by_callers(job.path, code)
         if not reached and not could_match(
             code, job.select, self._catalogue, cross_module=True, providers=providers
         ):
             return FileResult(job.path)
         digest = content_hash(data)
         if reached:  # a caller added elsewhere makes another result
-            callers = ",".join(str(p) for p in self._project(job.path).callers(job.path))
+            callers = ",".join(str(p) for p in callers_of(self._root(job.path).path, providers, job.path))
             digest = f"{digest}|{content_hash(callers.encode())}"
         if self._cache is not None:
-            cached = self._cache.get(job.path, digest, job.select, checked=self._project(job.path).checked)
+            cached = self._cache.get(job.path, digest, job.select, checked=self._checked_files)
             if cached is not None:
                 return cached
         return Work(job.path, source.text, digest, job.select, notebook)
@@ -244,7 +256,7 @@ class _Linter:
             notebook = read
         code = notebook.text if notebook is not None else text
         providers = self._providers(path, code)  # first: without a marker, the text itself counts
-        reached = notebook is None and self._project(path).reached_by_callers(path, code)
+        reached = notebook is None and self._reached_by_callers(path, code)
         if not reached and not could_match(
             code, select, self._catalogue, cross_module=True, providers=providers
         ):

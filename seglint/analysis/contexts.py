@@ -37,11 +37,22 @@ _CARRIERS = (
 )
 
 
-def carries(value: Value, depth: int = 0) -> bool:
-    """Whether binding a parameter to ``value`` can change what the callee's loss calls receive."""
+def carries(value: Value, depth: int = 0, *, pending: bool = True) -> bool:
+    """Whether binding a parameter to ``value`` can change what the callee's loss calls receive.
+    ``pending=False``: only what is known here (a value from another module may be anything, and
+    most are not models: it counts only where the callee calls it)."""
     for p in value:
-        if isinstance(p, _CARRIERS):
+        if isinstance(p, _CARRIERS) and (pending or not isinstance(p, Pending) or p.constructed):
             return True
-        if isinstance(p, Contents) and depth < 4 and carries(p.everything(), depth + 1):
+        if isinstance(p, Contents) and depth < 4 and carries(p.everything(), depth + 1, pending=pending):
             return True
     return False
+
+
+def worth_a_context(arguments: dict[str, Value], called: frozenset[str]) -> bool:
+    """Whether a call site's bound arguments make a context worth running: a model, a loss or a kind
+    known here, or a value from another module bound to a parameter the callee calls."""
+    return any(
+        carries(value, pending=False) or (name in called and carries(value))
+        for name, value in arguments.items()
+    )

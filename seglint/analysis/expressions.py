@@ -483,7 +483,7 @@ class ExpressionInterpreter(StatementInterpreter):
                 return known
             if not self._has_project():
                 return UNKNOWN
-            if self._emitting and any(carries(value) for value in arguments):
+            if self._emitting and any(carries(value, pending=False) for value in arguments):
                 # Another module's function or class given a model, a loss or a kind: its body is a
                 # context of this call (its findings are that module's, reported from here).
                 for callee in resolved(self._resolve(qualified)):
@@ -491,14 +491,17 @@ class ExpressionInterpreter(StatementInterpreter):
                         self._note_call_site(callee, node, arguments)
                     elif isinstance(callee, ClassRef):
                         return self._call_possibility(callee, node, arguments, env)
-            return self._later(
+            result = self._later(
                 ("call", id(node), qualified, *arguments),
                 lambda: self._call_value(self._resolve(qualified), node, arguments, called_in),
             )
+            for pending in result:
+                pending.constructed = qualified.rsplit(".", 1)[-1][:1].isupper()
+            return result
         if isinstance(possibility, Pending):
             if not possibility.from_masked:
                 self._note_pending_call(possibility, node, arguments)
-            elif self._emitting and any(carries(value) for value in arguments):
+            elif self._emitting and any(carries(value, pending=False) for value in arguments):
                 # A function of a block the partial parse left out, called with a model, a loss or a
                 # kind: that block is parsed now, and the call is a context of its function.
                 for callee in resolved(frozenset({possibility})):
@@ -506,14 +509,12 @@ class ExpressionInterpreter(StatementInterpreter):
                         self._note_call_site(callee, node, arguments)
                     elif isinstance(callee, ClassRef):
                         self._call_possibility(callee, node, arguments, env)  # notes the instance
-            return frozenset(
-                {
-                    possibility.derived(
-                        ("call", id(node), *arguments),
-                        self._quietly(lambda value: self._call_value(value, node, arguments, called_in)),
-                    )
-                }
+            called = possibility.derived(
+                ("call", id(node), *arguments),
+                self._quietly(lambda value: self._call_value(value, node, arguments, called_in)),
             )
+            called.constructed = _callee_text(node.func).rsplit(".", 1)[-1][:1].isupper()
+            return frozenset({called})
         if isinstance(possibility, LossObject):
             spec = self.catalogue.loss_modules.get(possibility.loss, cat.LossSpec(possibility.expects))
             self._record_loss(spec, possibility.loss, node, arguments)

@@ -22,7 +22,7 @@ from seglint.analysis import catalogue as cat
 from seglint.analysis import contents
 from seglint.analysis.bindings import local_names, parameter_names
 from seglint.analysis.contents import NOT_CONSTANT, Contents
-from seglint.analysis.contexts import carries
+from seglint.analysis.contexts import carries, worth_a_context
 from seglint.analysis.expressions import (
     EVAL_FLAG,
     ExpressionInterpreter,
@@ -640,7 +640,7 @@ class ModuleInterpreter(ExpressionInterpreter):
                 seen.add(id(site))
                 built_with = site.instance is not None and site.instance.built_with
                 if len(ran) >= MAX_CONTEXT_RUNS or not (
-                    built_with or any(carries(v) for v in site.arguments.values())
+                    built_with or worth_a_context(site.arguments, _called_names(function))
                 ):
                     continue
                 # Arguments that carry nothing change nothing: ``trainer.fit(loader)`` is the context
@@ -819,7 +819,8 @@ class ModuleInterpreter(ExpressionInterpreter):
     def _note_foreign(self, owner: ModuleInterpreter, function: cst.FunctionDef, site: _CallSite) -> None:
         """A call site of another module's function (or method) that passes it something known."""
         if len(self._foreign_sites) < MAX_FOREIGN_SITES and (
-            any(carries(v) for v in site.arguments.values()) or (site.instance and site.instance.built_with)
+            worth_a_context(site.arguments, _called_names(function))
+            or (site.instance and site.instance.built_with)
         ):
             self._foreign_sites.append((owner, function, site))
 
@@ -1082,7 +1083,14 @@ class ModuleInterpreter(ExpressionInterpreter):
         init = found[1]
         params = [p.name.value for p in (*init.params.posonly_params, *init.params.params)][1:]
         bound = bind_arguments(params, node, arguments)
-        return tuple(sorted((name, value) for name, value in bound.items() if carries(value)))
+        called = _called_names(cls.node)
+        return tuple(
+            sorted(
+                (name, value)
+                for name, value in bound.items()
+                if carries(value, pending=False) or (name in called and carries(value))
+            )
+        )
 
     def _instance_attributes(self, instance: InstanceOf) -> dict[str, Value]:
         """The attributes ``__init__`` sets on this instance, run with what it was built with."""
@@ -1125,7 +1133,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         """``model.add_loss_op(nn.NLLLoss())``: a method given a model, a loss or a kind that sets
         attributes of ``self`` makes the name hold the instance as updated, for the methods called on it
         afterwards."""
-        if not any(carries(value) for value in arguments):
+        if not any(carries(value, pending=False) for value in arguments):
             return
         if any(isinstance(p, Pending) for p in receiver):  # built elsewhere: the setter needs it now
             receiver = resolved(receiver)
@@ -1140,7 +1148,17 @@ class ModuleInterpreter(ExpressionInterpreter):
             function = found[1]
             params = [q.name.value for q in (*function.params.posonly_params, *function.params.params)][1:]
             bound = bind_arguments(params, node, arguments)
-            kept = tuple(sorted((name, value) for name, value in bound.items() if carries(value)))
+            called = _called_names(p.cls.node)
+            kept = tuple(
+                sorted(
+                    (name, value)
+                    for name, value in bound.items()
+                    if carries(value, pending=False) or (name in called and carries(value))
+                )
+            )
+            if not kept:
+                updated.add(p)
+                continue
             updated.add(replace(p, updates=(*p.updates, (method, kept))))
         env[key] = (env.get(key, receiver) - receiver) | frozenset(updated)
 
@@ -1191,6 +1209,26 @@ def _last_name(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Attribute):
         return node.attr.value
     return node.value if isinstance(node, cst.Name) else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _called_names(node: cst.CSTNode) -> frozenset[str]:
+    """Names a function or class calls: ``criterion(...)``, ``self.model(...)``, ``model.forward(...)``
+    give ``criterion``, ``model``: the parameters (and attributes) a model or a loss acts through."""
+    found: set[str] = set()
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("forward", "__call__"):
+                func = func.value
+            if isinstance(func, cst.Name):
+                found.add(func.value)
+            elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+                found.add(func.attr.value)
+
+    node.visit(_Calls())
+    return frozenset(found)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -17,14 +17,11 @@ from seglint.analysis.catalogue import Catalogue
 from seglint.analysis.libraries import DEFAULT
 from seglint.analysis.module import ModuleInterpreter
 from seglint.analysis.values import UNKNOWN, Ref, Value
+from seglint.callers import callers_of, module_name, reached_by_callers
 from seglint.parse import ParsedSource, parse
-from seglint.providers import Providers, calls_a_parameter
+from seglint.providers import Providers
 
 MAX_CACHED_MODULES = 64
-
-
-# At most this many importers of a checked file are analysed for the findings they make in it.
-MAX_CALLERS = 8
 
 
 class Project:
@@ -58,17 +55,10 @@ class Project:
         self.skipped_callers: set[Path] = set()
 
     def callers(self, path: str) -> tuple[Path, ...]:
-        """The project's files that import the module at ``path``, at most ``MAX_CALLERS``, in order."""
-        own = Path(path).resolve()
-        module = self.module_name(own)
-        files = sorted(Path(file) for file in self.providers.importers_of(module) if Path(file) != own)
-        return tuple(files[:MAX_CALLERS]) if module else ()
+        return callers_of(self.root, self.providers, path)
 
     def reached_by_callers(self, path: str, source: str) -> bool:
-        """Whether files the run does not check may make findings here: they import this module, and
-        one of its functions calls a parameter (where their model or loss would act). Checked
-        callers report those findings themselves."""
-        return any(caller not in self.checked for caller in self.callers(path)) and calls_a_parameter(source)
+        return reached_by_callers(self.root, self.providers, self.checked, path, source)
 
     def unchecked_callers(self, path: str) -> list[Path]:
         callers = []
@@ -103,17 +93,7 @@ class Project:
 
     def module_name(self, path: Path) -> str:
         """``pkg.sub.mod`` for ``<root>/[src/]pkg/sub/mod.py``; ``pkg`` for its ``__init__.py``."""
-        path = path.resolve()
-        for root in (self.root / "src", self.root):
-            try:
-                relative = path.relative_to(root)
-            except ValueError:
-                continue
-            parts = list(relative.with_suffix("").parts)
-            if parts and parts[-1] == "__init__":
-                parts.pop()
-            return ".".join(parts)
-        return path.stem
+        return module_name(self.root, path)
 
     def _locate(self, dotted: str, near: Path) -> Path | None:
         key = (dotted, near)

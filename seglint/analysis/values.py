@@ -184,13 +184,15 @@ class Pending:
     look for loss objects.
     """
 
-    __slots__ = ("_derived", "_resolve", "_value", "from_masked")
+    __slots__ = ("_derived", "_resolve", "_value", "constructed", "from_masked")
 
     def __init__(self, resolve: Callable[[], frozenset], *, from_masked: bool = False) -> None:
         self._resolve: Callable[[], frozenset] | None = resolve
         self._value: frozenset = frozenset()
         self._derived: dict[object, Pending] = {}
         self.from_masked = from_masked
+        # Made by calling a class of another module (``UNet()``): likely a model, worth a context.
+        self.constructed = False
 
     def derived(self, key: object, derive: Callable[[frozenset], frozenset]) -> Pending:
         """The pending value ``derive(self's value)``, one object per ``key``: re-evaluating the same
