@@ -114,7 +114,8 @@ def _made_by_callers(
         try:
             parsed = parse(source, triggered=triggered, partial=partial)
             facts = project.interpreter_for_linting(parsed, project.shown(caller)).analyse()
-        except (UnparsableSource, RecursionError):
+        except (UnparsableSource, RecursionError, TooComplex):
+            project.forget_modules()  # a caller too complex to follow: its partial summaries go
             continue
         for elsewhere in facts.elsewhere:
             if project.is_file(elsewhere.path, path):
