@@ -410,8 +410,25 @@ _TORCHVISION_SEGMENTATION = (
     "fcn_resnet101",
 )
 
+
+def _smp_head(name: str, position: int, signature: str) -> ActivationModelFact:
+    return ActivationModelFact(
+        "segmentation_models_pytorch",
+        f"segmentation_models_pytorch.base.{name}",
+        "class",
+        Argument("activation", position, None),
+        SMP_ACTIVATIONS,
+        source=f"segmentation_models_pytorch/base/heads.py: {name}({signature}) is an nn.Sequential ending in Activation(activation)",
+    )
+
+
 MODELS: tuple[ActivationModelFact | HeadModelFact, ...] = (
     *(_smp_model(name) for name in _SMP_ARCHITECTURES),
+    # The heads themselves, for models that build their own (``self.head = SegmentationHead(...)``).
+    _smp_head(
+        "SegmentationHead", 3, "in_channels, out_channels, kernel_size=3, activation=None, upsampling=1"
+    ),
+    _smp_head("ClassificationHead", 4, "in_channels, classes, pooling='avg', dropout=0.2, activation=None"),
     # ``create_model(arch, ..., **kwargs)`` passes ``activation`` and ``aux_params`` on to the class.
     _smp_model("create_model", "function"),
     *(

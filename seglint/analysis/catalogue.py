@@ -223,6 +223,7 @@ _ALIASES = {
     "monai.losses.": "monai.losses.",
     "segmentation_models_pytorch.losses.": "segmentation_models_pytorch.losses.",
     "segmentation_models_pytorch.decoders.": "segmentation_models_pytorch.",
+    "segmentation_models_pytorch.base.": "segmentation_models_pytorch.base.",
     "torchvision.ops.": "torchvision.ops.",
     "torchvision.models.segmentation.": "torchvision.models.segmentation.",
     "timm.loss.": "timm.loss.",
