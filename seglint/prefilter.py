@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 
 from seglint.analysis.catalogue import PRODUCER_METHODS, PRODUCER_MODULES, Catalogue
-from seglint.codetext import mentions
+from seglint.codetext import code_text, mentions
 from seglint.providers import Providers
 
 _LOSS_RULES = frozenset({"SEG001", "SEG002", "SEG003", "SEG004"})
@@ -52,6 +52,39 @@ def _import_of(library: str) -> re.Pattern[str]:
     )
 
 
+_IMPORT_STATEMENT = re.compile(
+    r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t]+(?:\([^)]*\)|[^\n]*)|import[ \t]+[^\n]*)", re.MULTILINE
+)
+_DEFINITION = re.compile(r"^[ \t]*(?:class|def|async[ \t]+def)[ \t]+(\w+)", re.MULTILINE)
+
+
+def uses_library_name(source: str, words: Iterable[str]) -> bool:
+    """Whether ``source`` uses one of a library's loss names (``words``) as the library's.
+
+    An import of the name (unless it renames it: ``import ... as Loss``) is not a use, and a name the
+    file defines itself (``class DiceLoss``) is the file's own: MONAI's and smp's own modules, and
+    projects with their own ``DiceLoss``, pass unparsed."""
+    present = [word for word in words if word in source]
+    if not present:
+        return False
+    code = code_text([source], 1, 1)
+    imports = _IMPORT_STATEMENT.findall(code)
+    if any(" as " in statement and mentions(statement, present) for statement in imports):
+        return True
+    rest = _IMPORT_STATEMENT.sub(" ", code)
+    defined = set(_DEFINITION.findall(rest))
+    rest = _DEFINITION.sub(" ", rest)
+    return mentions(rest, [word for word in present if word not in defined])
+
+
+def defined_names(source: str, words: Iterable[str]) -> frozenset[str]:
+    """Which of ``words`` ``source`` defines itself (``class DiceLoss``, ``def sigmoid_focal_loss``)."""
+    present = [word for word in words if word in source]
+    if not present:
+        return frozenset()
+    return frozenset(present).intersection(_DEFINITION.findall(code_text([source], 1, 1)))
+
+
 def could_match(
     source: str,
     select: Iterable[str],
@@ -73,10 +106,13 @@ def could_match(
             imported = imported_libraries(source, catalogue.library_words())
         if providers is not None:
             imported = frozenset(imported) | providers.libraries
-        loss_words = catalogue.loss_words_where(frozenset(imported))
+        everywhere = catalogue.loss_words_where(frozenset())
+        gated = catalogue.loss_words_where(frozenset(imported)) - everywhere
         # Whole names only: ``sample_inputs_cross_entropy`` is not ``cross_entropy``.
-        names_a_loss = mentions(source, loss_words) or (
-            providers is not None and providers.mentioned_in(source)
+        names_a_loss = (
+            mentions(source, everywhere)
+            or uses_library_name(source, gated)
+            or (providers is not None and providers.mentioned_in(source))
         )
         if names_a_loss and (cross_module or mentions(source, trigger_words(catalogue)[1])):
             return True

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from seglint.codetext import code_text
 from seglint.limits import DEFAULT_LIMITS, Limits
-from seglint.prefilter import imported_libraries
+from seglint.prefilter import defined_names, imported_libraries
 from seglint.providers import Providers, providers_in
 from seglint.roots import ProjectRoot
 from seglint.sources import read_text
@@ -133,11 +133,18 @@ _ENTRY_FIELDS = 5
 
 def _scan(text: str, catalogue: Catalogue) -> list:
     """One module's part, as JSON-ready lists: the libraries it imports, the providers its text
-    defines through loss names that count everywhere, and those it defines through any loss name
-    (which count once some module of the project imports a catalogued library)."""
+    defines through loss names that count everywhere, and those it defines through a library's loss
+    names (which count once some module of the project imports a catalogued library)."""
     libraries = sorted(imported_libraries(text, catalogue.library_words()))
-    everywhere = providers_in(text, sorted(catalogue.loss_words_where(frozenset())))
-    anywhere = providers_in(text, sorted(catalogue.loss_words())) if catalogue.library_of else everywhere
+    present = [word for word in catalogue.loss_words() if word in text]
+    if not present:  # most modules: one pass of substring tests
+        return [libraries, [], [], [], []]
+    everywhere_words = catalogue.loss_words_where(frozenset())
+    everywhere = providers_in(text, sorted(word for word in present if word in everywhere_words))
+    # A library's loss name that the module defines itself is its own (MONAI's ``Dice = DiceLoss``).
+    library_words = [word for word in present if word not in everywhere_words]
+    own = defined_names(text, library_words)
+    anywhere = providers_in(text, sorted(set(present) - own)) if library_words else everywhere
     return [
         libraries,
         sorted(everywhere.functions),

@@ -24,6 +24,9 @@ loss = DiceLoss()(torch.softmax(x, 1), y)
 """
 
 
+USES = "import torch\n\nloss = DiceLoss()(torch.softmax(x, 1), y)\n"
+
+
 def test_a_project_s_own_loss_named_like_a_library_s_is_not_a_trigger() -> None:
     assert not could_match(OWN_DICE, ALL, DEFAULT, cross_module=True)
 
@@ -39,16 +42,19 @@ def test_a_project_s_own_loss_named_like_a_library_s_is_not_a_trigger() -> None:
     ],
 )
 def test_the_library_s_import_makes_its_names_triggers(imports: str) -> None:
-    assert could_match(imports + OWN_DICE, ALL, DEFAULT, cross_module=True)
+    assert could_match(imports + USES, ALL, DEFAULT, cross_module=True)
+    assert not could_match(USES, ALL, DEFAULT, cross_module=True)
 
 
 def test_a_library_the_project_imports_makes_its_names_triggers_in_every_file() -> None:
     project = Providers(libraries=frozenset({"monai"}))
-    assert could_match(OWN_DICE, ALL, DEFAULT, cross_module=True, providers=project)
+    assert could_match(USES, ALL, DEFAULT, cross_module=True, providers=project)
     # The file's own imports, for a block of it that does not repeat them.
-    assert could_match(OWN_DICE, ALL, DEFAULT, cross_module=True, imported={"monai"})
+    assert could_match(USES, ALL, DEFAULT, cross_module=True, imported={"monai"})
     # Another library's import is not this one's.
-    assert not could_match(OWN_DICE, ALL, DEFAULT, cross_module=True, imported={"timm"})
+    assert not could_match(USES, ALL, DEFAULT, cross_module=True, imported={"timm"})
+    # A name the file defines is its own, whatever the project imports.
+    assert not could_match(OWN_DICE, ALL, DEFAULT, cross_module=True, providers=project)
 
 
 def test_a_name_torch_or_the_user_owns_counts_everywhere() -> None:
@@ -64,3 +70,19 @@ def test_imports_are_recognised_by_module_name_not_by_mention() -> None:
         "timm",
     }
     assert imported_libraries("import monaix\nfrom torchvisionx import y\nmonai = 1\n", libraries) == set()
+
+
+@pytest.mark.parametrize(
+    ("source", "triggers"),
+    [
+        ("from monai.losses import DiceLoss\n", False),  # an import alone uses nothing
+        ("from monai.losses import (\n    DiceLoss,\n    FocalLoss,\n)\n", False),
+        ("from monai.losses import DiceLoss as Loss\nLoss()(p, y)\n", True),  # a renamed import is a use
+        ("import monai\nclass DiceLoss(nn.Module):\n    pass\ncrit = DiceLoss()\n", False),  # its own
+        ("from monai.losses import DiceLoss\ncrit = DiceLoss(softmax=True)\n", True),
+        ("import monai\ncrit = monai.losses.DiceLoss()\n", True),
+        ("from monai.losses import DiceLoss\n# DiceLoss()\nx = 'DiceLoss()'\n", False),  # comments, strings
+    ],
+)
+def test_a_library_name_counts_where_it_is_used_as_the_library_s(source: str, triggers: bool) -> None:
+    assert could_match(source, ALL, DEFAULT, cross_module=True) is triggers
