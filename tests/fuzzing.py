@@ -17,6 +17,7 @@ import os
 import select
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def fuzz_settings(default: int) -> settings:
 
 def parses(text: str) -> bool:
     try:
-        ast.parse(text)
+        with warnings.catch_warnings():  # hypothesmith's programs are full of them
+            warnings.simplefilter("ignore", SyntaxWarning)
+            ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True

@@ -3,7 +3,6 @@ fuzz tests: every input that ever failed stays fixed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,6 @@ from tests.test_fuzz_programs import check_project, check_same_loss
 
 ALL_CODES = frozenset(RULES_BY_CODE)
 ENTRIES = sorted(path for path in CORPUS.iterdir() if path.is_dir() or path.suffix == ".py")
-
-
-@pytest.fixture(scope="module")
-def torch_worker() -> Iterator[TorchWorker]:
-    worker = TorchWorker(timeout=60.0)
-    yield worker
-    worker.close()
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[p.name for p in ENTRIES])
