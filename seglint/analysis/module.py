@@ -808,11 +808,16 @@ class ModuleInterpreter(ExpressionInterpreter):
     def _note_call_site(self, function: FunctionRef, node: cst.Call, arguments: list[Value]) -> None:
         if not self._emitting:
             return
-        site = _CallSite(node, _bind(function.node, node, arguments), caller=self)
-        if function.owner is not self:
-            self._note_foreign(function.owner, function.node, site)
+        self._add_site(
+            function.owner, function.node, _CallSite(node, _bind(function.node, node, arguments), caller=self)
+        )
+
+    def _add_site(self, owner: ModuleInterpreter, function: cst.FunctionDef, site: _CallSite) -> None:
+        """A context to run: here, within ``MAX_CONTEXTS`` per function, or in the callee's module."""
+        if owner is not self:
+            self._note_foreign(owner, function, site)
             return
-        sites = self._call_sites.setdefault(function.node, [])
+        sites = self._call_sites.setdefault(function, [])
         if len(sites) < MAX_CONTEXTS:
             sites.append(site)
 
@@ -834,16 +839,9 @@ class ModuleInterpreter(ExpressionInterpreter):
         if found is None:
             return
         owner, function = found
-        params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
-        if not _is_static(function):
-            params = params[1:]
+        params = _positional_names(function)[0 if _is_static(function) else 1 :]
         site = _CallSite(node, bind_arguments(params, node, arguments), method.cls, method.instance, self)
-        if owner is not self:
-            self._note_foreign(owner, function, site)
-            return
-        sites = self._call_sites.setdefault(function, [])
-        if len(sites) < MAX_CONTEXTS:
-            sites.append(site)
+        self._add_site(owner, function, site)
 
     def _function_summary(
         self, function: FunctionRef, node: cst.Call, arguments: list[Value], eval_mode: bool = False
@@ -868,7 +866,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         tested = _tested_names(function) if tested is None else tested
         if not tested:
             return ()
-        params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)][skip:]
+        params = _positional_names(function)[skip:]
         params += [p.name.value for p in function.params.kwonly_params]
         bound = bind_arguments(params, node, arguments) if node is not None else {}
         defaults = self._param_defaults.get(function, {})
@@ -1081,7 +1079,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         if found is None:
             return ()
         init = found[1]
-        params = [p.name.value for p in (*init.params.posonly_params, *init.params.params)][1:]
+        params = _positional_names(init)[1:]
         bound = bind_arguments(params, node, arguments)
         called = _called_names(cls.node)
         return tuple(
@@ -1146,7 +1144,7 @@ class ModuleInterpreter(ExpressionInterpreter):
                 updated.add(p)
                 continue
             function = found[1]
-            params = [q.name.value for q in (*function.params.posonly_params, *function.params.params)][1:]
+            params = _positional_names(function)[1:]
             bound = bind_arguments(params, node, arguments)
             called = _called_names(p.cls.node)
             kept = tuple(
@@ -1172,15 +1170,8 @@ class ModuleInterpreter(ExpressionInterpreter):
         if info is None:
             return
         for method in info.methods.values():
-            if method.name.value == "__init__":
-                continue
-            site = _CallSite(node, {}, instance.cls, instance, self)
-            if owner is not self:
-                self._note_foreign(owner, method, site)
-                continue
-            sites = self._call_sites.setdefault(method, [])
-            if len(sites) < MAX_CONTEXTS:
-                sites.append(site)
+            if method.name.value != "__init__":
+                self._add_site(owner, method, _CallSite(node, {}, instance.cls, instance, self))
 
     def _find_method(
         self, cls: ClassRef, name: str, seen: frozenset[cst.ClassDef] = frozenset()
@@ -1307,6 +1298,11 @@ def _merged(path: str, found: list[ModuleFacts]) -> ModuleFacts:
     )
 
 
+def _positional_names(function: cst.FunctionDef) -> list[str]:
+    """The names of a function's parameters that a call can bind by position, in order."""
+    return [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
+
+
 def _called(site: _CallSite) -> str:
     """How messages name what a call site called: the function, or the class built there."""
     func = site.call.func
@@ -1336,5 +1332,5 @@ def _is_static(node: cst.FunctionDef) -> bool:
 
 def _bind(function: cst.FunctionDef, call: cst.Call, arguments: list[Value]) -> dict[str, Value]:
     """Which value each parameter receives at ``call`` (positional, then keywords); unknown after ``*``."""
-    params = [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
+    params = _positional_names(function)
     return bind_arguments(params, call, arguments)
