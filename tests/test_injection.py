@@ -115,9 +115,9 @@ def test_a_callee_changed_after_caching_is_read_again(project: Path, findings) -
 
 def test_a_caller_added_after_caching_the_callee_makes_its_findings_appear(project: Path, findings) -> None:
     main_py, finetune = project / "main.py", project / "finetune.py"
-    kept = main_py.read_text()
-    main_py.unlink()
+    kept = finetune.read_text()
     finetune.unlink()
-    assert findings(ENGINE) == []
-    main_py.write_text(kept)
-    assert findings(ENGINE) == [f for f in expected(project) if f[0] == ENGINE]
+    main_py.write_text(main_py.read_text().replace("ProbNet()", "LogitsNet()"))
+    assert findings(ENGINE) == []  # cached, with main.py as its only caller
+    finetune.write_text(kept)
+    assert findings(ENGINE) == [(ENGINE, 7, "SEG001")]
