@@ -863,21 +863,19 @@ class ModuleInterpreter(ExpressionInterpreter):
     ) -> tuple:
         """The constants a call gives the parameters its callee tests in a condition (``return_probs``
         passed as ``True``, or left at its default ``False``): summaries differ by them."""
-        tested = _tested_names(function) if tested is None else tested
-        if not tested:
-            return ()
         params = _positional_names(function)[skip:]
         params += [p.name.value for p in function.params.kwonly_params]
         bound = bind_arguments(params, node, arguments) if node is not None else {}
         defaults = self._param_defaults.get(function, {})
-        chosen = []
+        constants = []
         for name in params:
-            if name not in tested:
-                continue
             value = bound[name] if name in bound else defaults.get(name, UNKNOWN)
             if value and all(isinstance(p, Constant) for p in value):
-                chosen.append((name, value))
-        return tuple(chosen)
+                constants.append((name, value))
+        if not constants:  # most calls pass tensors: no need to read the callee's conditions
+            return ()
+        tested = _tested_names(function) if tested is None else tested
+        return tuple((name, value) for name, value in constants if name in tested)
 
     def _note_pending_call(self, callee: Pending, node: cst.Call, arguments: list[Value]) -> None:
         """``criterion = build_loss(); criterion(x, y)``: checked once the module is done."""
@@ -1203,53 +1201,33 @@ def _last_name(node: cst.BaseExpression) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
+def _code_of(node: cst.CSTNode) -> str:
+    """The source text of a function or class (generating it is much cheaper than visiting it)."""
+    return _EMPTY_MODULE.code_for_node(node)
+
+
+_EMPTY_MODULE = cst.Module([])
+_CALLED = re.compile(r"([A-Za-z_]\w*)\s*(?:\.\s*(?:forward|__call__)\s*)?\(")
+_CONDITION_LINE = re.compile(r"^.*\b(?:if|elif|while)\b.*$", re.MULTILINE)
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+@functools.lru_cache(maxsize=4096)
 def _called_names(node: cst.CSTNode) -> frozenset[str]:
     """Names a function or class calls: ``criterion(...)``, ``self.model(...)``, ``model.forward(...)``
-    give ``criterion``, ``model``: the parameters (and attributes) a model or a loss acts through."""
-    found: set[str] = set()
-
-    class _Calls(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            func = call.func
-            if isinstance(func, cst.Attribute) and func.attr.value in ("forward", "__call__"):
-                func = func.value
-            if isinstance(func, cst.Name):
-                found.add(func.value)
-            elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-                found.add(func.attr.value)
-
-    node.visit(_Calls())
-    return frozenset(found)
+    give ``criterion``, ``model``: the parameters (and attributes) a model or a loss acts through. A
+    text scan: a name too many costs a context, never a finding."""
+    return frozenset(_CALLED.findall(_code_of(node)))
 
 
 @functools.lru_cache(maxsize=4096)
 def _tested_names(node: cst.CSTNode) -> frozenset[str]:
-    """Names and ``self.x`` attributes tested by the ``if``/``while``/conditional expressions of a
-    function or class (their constant values decide branches)."""
-    found: set[str] = set()
-
-    class _Tests(cst.CSTVisitor):
-        def _collect(self, test: cst.BaseExpression) -> None:
-            class _Names(cst.CSTVisitor):
-                def visit_Name(self, name: cst.Name) -> None:
-                    found.add(name.value)
-
-                def visit_Attribute(self, attribute: cst.Attribute) -> None:
-                    found.add(attribute.attr.value)
-
-            test.visit(_Names())
-
-        def visit_If(self, node: cst.If) -> None:
-            self._collect(node.test)
-
-        def visit_While(self, node: cst.While) -> None:
-            self._collect(node.test)
-
-        def visit_IfExp(self, node: cst.IfExp) -> None:
-            self._collect(node.test)
-
-    node.visit(_Tests())
-    return frozenset(found)
+    """Names and ``self.x`` attributes on the lines of a function or class that test a condition
+    (``if``, ``elif``, ``while``, conditional expressions): their constant values decide branches. A
+    text scan, as ``_called_names``."""
+    return frozenset(
+        name for line in _CONDITION_LINE.findall(_code_of(node)) for name in _IDENTIFIER.findall(line)
+    )
 
 
 _LITERAL_NAMES = {"True": True, "False": False, "None": None}
@@ -1265,23 +1243,8 @@ def _sets_attributes(function: cst.FunctionDef) -> bool:
     params = function.params.params
     if not params:
         return False
-    self_name = params[0].name.value
-
-    class _Finder(cst.CSTVisitor):
-        found = False
-
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            target = node.target
-            if (
-                isinstance(target, cst.Attribute)
-                and isinstance(target.value, cst.Name)
-                and target.value.value == self_name
-            ):
-                self.found = True
-
-    finder = _Finder()
-    function.body.visit(finder)
-    return finder.found
+    self_name = re.escape(params[0].name.value)
+    return re.search(rf"\b{self_name}\.\w+\s*(?::[^=\n]*)?=(?!=)", _code_of(function.body)) is not None
 
 
 def _merged(path: str, found: list[ModuleFacts]) -> ModuleFacts:
