@@ -41,12 +41,20 @@ def callers_of(root: Path, providers: Providers, path: str) -> tuple[Path, ...]:
 
 
 def reached_by_callers(
-    root: Path, providers: Providers, checked: frozenset[Path], path: str, source: str
+    root: Path, providers: Providers, unchecked: frozenset[Path], path: str, source: str
 ) -> bool:
-    """Whether files the run does not check may make findings in ``path``: they import its module,
-    and one of its functions calls a parameter (where their model or loss would act). Checked
-    callers report those findings themselves."""
-    if providers.importer_files <= checked:  # a whole tree: every caller speaks for itself
+    """Whether files the run does not check (``unchecked``: the importers it leaves out, see
+    ``unchecked_importers``) may make findings in ``path``: they import its module, and one of its
+    functions calls a parameter (where their model or loss would act). Checked callers report those
+    findings themselves."""
+    if not unchecked:  # a whole tree: every caller speaks for itself
         return False
-    unchecked = any(caller not in checked for caller in callers_of(root, providers, path))
-    return unchecked and calls_a_parameter(source)
+    return any(caller in unchecked for caller in callers_of(root, providers, path)) and calls_a_parameter(
+        source
+    )
+
+
+def unchecked_importers(providers: Providers, checked: frozenset[Path]) -> frozenset[Path]:
+    """The files that import a module of the project and that the run does not check (once per run:
+    comparing the sets per file would cost more than the files' analyses)."""
+    return providers.importer_files - checked

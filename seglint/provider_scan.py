@@ -98,7 +98,16 @@ def project_providers(
     if index_path is not None and fresh != entries:
         _write_json(index_path, {"words": words, "files": fresh})
     combined = _combined(scanned)
-    return replace(combined, importers=tuple((m, tuple(files)) for m, files in sorted(importers.items())))
+    # Only names of the project's own modules: ``from pkg.mod import Name`` also yields ``pkg.mod.Name``.
+    modules = {_module_of(root.path, Path(file)) for file in fresh}
+    kept = sorted((m, tuple(files)) for m, files in importers.items() if m in modules)
+    return replace(combined, importers=tuple(kept))
+
+
+def _module_of(root: Path, path: Path) -> str:
+    package = _package_of(root, path)
+    name = path.name[:-3]
+    return ".".join(package if name == "__init__" else [*package, name])
 
 
 def _local_modules(root: Path) -> frozenset[str]:
@@ -125,7 +134,7 @@ def _package_of(root: Path, path: Path) -> list[str]:
 
 def _local_imports(text: str, package: list[str], local: frozenset[str]) -> set[str]:
     """The project's own modules a text imports (each dotted name, as ``imported_names`` gives it)."""
-    return {name for name in imported_names(text, package) if name.split(".", 1)[0] in local}
+    return {name for name in imported_names(text, package, raw=True) if name.split(".", 1)[0] in local}
 
 
 _ENTRY_FIELDS = 5
@@ -275,11 +284,12 @@ class _ImportClosure:
         return []
 
 
-def imported_names(text: str, package: list[str]) -> Iterator[str]:
+def imported_names(text: str, package: list[str], *, raw: bool = False) -> Iterator[str]:
     """Every dotted module name ``text``'s import statements may load (each prefix of ``a.b.c``; for
     ``from m import x``, ``m`` and ``m.x``), relative imports resolved in ``package``. A text scan of
-    code without strings and comments: a name too many costs a look-up, never a finding."""
-    for match in _IMPORT.finditer(code_text([text], 1, 1)):
+    code without strings and comments (``raw``: of the text as it is, cheaper, a name too many more
+    often): a name too many costs a look-up, never a finding."""
+    for match in _IMPORT.finditer(text if raw else code_text([text], 1, 1)):
         if match["modules"] is not None:
             for item in match["modules"].split(","):
                 words = item.split()

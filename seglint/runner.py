@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seglint.cache import ABSENT, Cache, content_hash
-from seglint.callers import callers_of, reached_by_callers
+from seglint.callers import callers_of, reached_by_callers, unchecked_importers
 from seglint.diagnostics import FileError, FileResult
 from seglint.library_facts import LIBRARIES
 from seglint.limits import DEFAULT_LIMITS, Limits
@@ -116,6 +116,7 @@ class _Linter:
         self._current_root: Path | None = None
         self._roots: dict[Path, ProjectRoot] = {}  # directory -> project root
         self._root_providers: dict[Path, Providers] = dict(providers or {})
+        self._unchecked_importers: dict[Path, frozenset[Path]] = {}
 
     def _root(self, path: str) -> ProjectRoot:
         directory = Path(path).parent
@@ -177,9 +178,10 @@ class _Linter:
 
     def _reached_by_callers(self, path: str, code: str) -> bool:
         """Whether files this run does not check may make findings in ``path`` (see ``callers``)."""
-        return reached_by_callers(
-            self._root(path).path, self._providers(path), self._checked_files, path, code
-        )
+        root = self._root(path).path
+        if root not in self._unchecked_importers:
+            self._unchecked_importers[root] = unchecked_importers(self._providers(path), self._checked_files)
+        return reached_by_callers(root, self._providers(path), self._unchecked_importers[root], path, code)
 
     def _read_module(self, path: Path) -> str | None:
         """Another module of the project, read for its summaries; one too large to analyse is not."""

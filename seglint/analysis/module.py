@@ -8,7 +8,6 @@ model's ``forward``, a helper or another module are followed to a loss.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -161,6 +160,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._call_sites: dict[cst.FunctionDef, list[_CallSite]] = {}
         self._param_defaults: dict[cst.FunctionDef, dict[str, Value]] = {}
         self._instance_attributes_memo: dict[InstanceOf, dict[str, Value]] = {}
+        self._scans: dict[tuple[Callable[[Any], Any], cst.CSTNode], Any] = {}
         # While a context runs: its call site, the function's name, the parameters it binds and the
         # interpreter holding the call site.
         self._context: tuple[cst.Call, str, frozenset[str], Any] | None = None
@@ -640,7 +640,7 @@ class ModuleInterpreter(ExpressionInterpreter):
                 seen.add(id(site))
                 built_with = site.instance is not None and site.instance.built_with
                 if len(ran) >= MAX_CONTEXT_RUNS or not (
-                    built_with or worth_a_context(site.arguments, _called_names(function))
+                    built_with or worth_a_context(site.arguments, self._scanned(_called_names, function))
                 ):
                     continue
                 # Arguments that carry nothing change nothing: ``trainer.fit(loader)`` is the context
@@ -824,7 +824,7 @@ class ModuleInterpreter(ExpressionInterpreter):
     def _note_foreign(self, owner: ModuleInterpreter, function: cst.FunctionDef, site: _CallSite) -> None:
         """A call site of another module's function (or method) that passes it something known."""
         if len(self._foreign_sites) < MAX_FOREIGN_SITES and (
-            worth_a_context(site.arguments, _called_names(function))
+            worth_a_context(site.arguments, self._scanned(_called_names, function))
             or (site.instance and site.instance.built_with)
         ):
             self._foreign_sites.append((owner, function, site))
@@ -874,7 +874,7 @@ class ModuleInterpreter(ExpressionInterpreter):
                 constants.append((name, value))
         if not constants:  # most calls pass tensors: no need to read the callee's conditions
             return ()
-        tested = _tested_names(function) if tested is None else tested
+        tested = self._scanned(_tested_names, function) if tested is None else tested
         return tuple((name, value) for name, value in constants if name in tested)
 
     def _note_pending_call(self, callee: Pending, node: cst.Call, arguments: list[Value]) -> None:
@@ -1058,6 +1058,14 @@ class ModuleInterpreter(ExpressionInterpreter):
             owner._functions[method], cls, instance, constants=constants, eval_mode=eval_mode
         )
 
+    def _scanned(self, scan: Callable[[Any], Any], node: cst.CSTNode) -> Any:
+        """``scan(node)``, once per node for this interpreter's life (not the process's: a cache of
+        syntax trees across files would keep every parsed module alive)."""
+        key = (scan, node)
+        if key not in self._scans:
+            self._scans[key] = scan(node)
+        return self._scans[key]
+
     # ----------------------------------------------------------------- synthetic self
     def _init_constants(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
         """The constants ``cls(...)`` gives ``__init__`` parameters that the class tests (``deploy``,
@@ -1066,7 +1074,9 @@ class ModuleInterpreter(ExpressionInterpreter):
         if found is None:
             return ()
         owner, init = found
-        return owner._tested_constants(init, node, arguments, 1, tested=_tested_names(cls.node))
+        return owner._tested_constants(
+            init, node, arguments, 1, tested=self._scanned(_tested_names, cls.node)
+        )
 
     def _init_bindings(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
         """What ``cls(...)`` passes to ``__init__``'s parameters, kept only when some argument is a
@@ -1079,7 +1089,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         init = found[1]
         params = _positional_names(init)[1:]
         bound = bind_arguments(params, node, arguments)
-        called = _called_names(cls.node)
+        called = self._scanned(_called_names, cls.node)
         return tuple(
             sorted(
                 (name, value)
@@ -1138,13 +1148,13 @@ class ModuleInterpreter(ExpressionInterpreter):
         updated: set = set()
         for p in receiver:
             found = self._find_method(p.cls, method) if isinstance(p, InstanceOf) else None
-            if found is None or not _sets_attributes(found[1]):
+            if found is None or not self._scanned(_sets_attributes, found[1]):
                 updated.add(p)
                 continue
             function = found[1]
             params = _positional_names(function)[1:]
             bound = bind_arguments(params, node, arguments)
-            called = _called_names(p.cls.node)
+            called = self._scanned(_called_names, p.cls.node)
             kept = tuple(
                 sorted(
                     (name, value)
@@ -1200,7 +1210,6 @@ def _last_name(node: cst.BaseExpression) -> str:
     return node.value if isinstance(node, cst.Name) else ""
 
 
-@functools.lru_cache(maxsize=4096)
 def _code_of(node: cst.CSTNode) -> str:
     """The source text of a function or class (generating it is much cheaper than visiting it)."""
     return _EMPTY_MODULE.code_for_node(node)
@@ -1212,7 +1221,6 @@ _CONDITION_LINE = re.compile(r"^.*\b(?:if|elif|while)\b.*$", re.MULTILINE)
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
-@functools.lru_cache(maxsize=4096)
 def _called_names(node: cst.CSTNode) -> frozenset[str]:
     """Names a function or class calls: ``criterion(...)``, ``self.model(...)``, ``model.forward(...)``
     give ``criterion``, ``model``: the parameters (and attributes) a model or a loss acts through. A
@@ -1220,7 +1228,6 @@ def _called_names(node: cst.CSTNode) -> frozenset[str]:
     return frozenset(_CALLED.findall(_code_of(node)))
 
 
-@functools.lru_cache(maxsize=4096)
 def _tested_names(node: cst.CSTNode) -> frozenset[str]:
     """Names and ``self.x`` attributes on the lines of a function or class that test a condition
     (``if``, ``elif``, ``while``, conditional expressions): their constant values decide branches. A
@@ -1237,7 +1244,6 @@ _EVAL_HOOKS = frozenset({"validation_step", "test_step", "predict_step"})
 _NEVER_AT_RUN_TIME = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
 
 
-@functools.lru_cache(maxsize=4096)
 def _sets_attributes(function: cst.FunctionDef) -> bool:
     """Whether a method assigns an attribute of its first parameter (``self.loss_op = loss``)."""
     params = function.params.params

@@ -17,7 +17,7 @@ from seglint.analysis.catalogue import Catalogue
 from seglint.analysis.libraries import DEFAULT
 from seglint.analysis.module import ModuleInterpreter
 from seglint.analysis.values import UNKNOWN, Ref, Value
-from seglint.callers import callers_of, module_name, reached_by_callers
+from seglint.callers import callers_of, module_name, reached_by_callers, unchecked_importers
 from seglint.parse import ParsedSource, parse
 from seglint.providers import Providers
 
@@ -53,12 +53,15 @@ class Project:
         self.checked: frozenset[Path] = frozenset()
         # Callers left out for that reason while linting one file (the cache keeps them with the file).
         self.skipped_callers: set[Path] = set()
+        self._unchecked: frozenset[Path] | None = None
 
     def callers(self, path: str) -> tuple[Path, ...]:
         return callers_of(self.root, self.providers, path)
 
     def reached_by_callers(self, path: str, source: str) -> bool:
-        return reached_by_callers(self.root, self.providers, self.checked, path, source)
+        if self._unchecked is None:
+            self._unchecked = unchecked_importers(self.providers, self.checked)
+        return reached_by_callers(self.root, self.providers, self._unchecked, path, source)
 
     def unchecked_callers(self, path: str) -> list[Path]:
         callers = []
