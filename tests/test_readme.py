@@ -137,7 +137,7 @@ BLOCKS: dict[tuple[str, str], NotRun | Run | ComparedBy] = {
         "bash",
         'pytest -p seglint.pytest_plugin properties --ce-impl mylosses:TIMM_LABEL_SMOOTHING -m "not reference"',
     ): NotRun("needs timm (tests/test_third_party.py, opt-in)"),
-    ("bash", "bash tools/third_party_env.sh full /tmp/venv-full    # FULL_ENV_TIME"): NotRun(
+    ("bash", "bash tools/third_party_env.sh full /tmp/venv-full    # installs the 5.6 GB of wheels named above"): NotRun(
         "builds a 5.6 GB environment"
     ),
     # Runtime guard
