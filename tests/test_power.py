@@ -270,6 +270,7 @@ def _run_properties(impl: str, selection: str) -> subprocess.CompletedProcess:
         "-q",
         "-p",
         "no:cacheprovider",
+        "-n0",  # two short tests: starting xdist workers would cost more than they save
         "--hypothesis-profile=ci",
         "-k",
         selection,

@@ -137,9 +137,10 @@ BLOCKS: dict[tuple[str, str], NotRun | Run | ComparedBy] = {
         "bash",
         'pytest -p seglint.pytest_plugin properties --ce-impl mylosses:TIMM_LABEL_SMOOTHING -m "not reference"',
     ): NotRun("needs timm (tests/test_third_party.py, opt-in)"),
-    ("bash", "bash tools/third_party_env.sh full /tmp/venv-full    # installs the 5.6 GB of wheels named above"): NotRun(
-        "builds a 5.6 GB environment"
-    ),
+    (
+        "bash",
+        "bash tools/third_party_env.sh full /tmp/venv-full    # installs the 5.6 GB of wheels named above",
+    ): NotRun("builds a 5.6 GB environment"),
     # Runtime guard
     ("python", "from seglint.guard import watch"): NotRun("a fragment: train_one_epoch is the reader's"),
     (
