@@ -68,16 +68,21 @@ class Chunk:
 
 @dataclass(frozen=True)
 class MaskedChunk:
-    """A blanked-out block: the names it binds and its text, padded so positions stay the file's own."""
+    """A blanked-out block: the names it binds, its text, and the file's line it starts on.
+
+    The text is parsed on its own, not padded to its place in the file: libcst keeps every blank
+    line before the first statement as a node, so padding made forcing the blocks of a long file
+    quadratic. Positions in the parsed block are shifted by ``first_line - 1``."""
 
     names: frozenset[str]
-    padded_text: str
+    text: str
+    first_line: int
 
     def parse(self) -> cst.Module | None:
         try:
-            tree = python_tree(self.padded_text)
-            check_nesting(self.padded_text, tree.body)
-            return libcst_module(self.padded_text)
+            tree = python_tree(self.text)
+            check_nesting(self.text, tree.body)
+            return libcst_module(self.text)
         except UnparsableSource:
             return None
 
@@ -118,7 +123,7 @@ def parse(
             masked_lines[number] = _line_ending(lines[number])
         ending = _line_ending(lines[chunk.first_line - 1])
         masked_lines[chunk.first_line - 1] = f"{MASK_COMMENT}{len(masked)}{ending}"
-        masked.append(MaskedChunk(chunk.names, "\n" * (chunk.first_line - 1) + text))
+        masked.append(MaskedChunk(chunk.names, text, chunk.first_line))
     if not masked:
         return ParsedSource(libcst_module(source))
     return ParsedSource(libcst_module("".join(masked_lines)), tuple(masked))

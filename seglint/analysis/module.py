@@ -139,6 +139,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._forced: dict[int, dict[str, Value]] = {}
         self._chunk_envs: dict[int, Env] = {}
         self._modules: list[cst.Module] = [module]
+        self._line_offsets: list[int] = [0]  # where each of _modules starts in the file
         self._module_positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
         self.path = path
         self.catalogue = catalogue
@@ -272,6 +273,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         if module is None:
             return {}
         self._modules.append(module)
+        self._line_offsets.append(chunk.first_line - 1)
         env = dict(self._chunk_envs.get(index, self.module_env))
         saved = (self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth)
         self._scope = Scope(local=frozenset(), outer=lambda name: UNKNOWN, is_module=True)
@@ -286,18 +288,21 @@ class ModuleInterpreter(ExpressionInterpreter):
     # ----------------------------------------------------------------- positions and text
     def span(self, node: cst.CSTNode) -> Span:
         # Positions cost two parses' worth of time: resolve them only when a fact is reported.
-        code_range = None
+        code_range, offset = None, 0
         for index, module in enumerate(self._modules):
             if index not in self._module_positions:
                 self._module_positions[index] = MetadataWrapper(module, unsafe_skip_copy=True).resolve(
                     PositionProvider
                 )
-            code_range = self._module_positions[index].get(node)
+            code_range, offset = self._module_positions[index].get(node), self._line_offsets[index]
             if code_range is not None:
                 break
         assert code_range is not None, "a node of a module this interpreter did not parse"
         return Span(
-            code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1
+            code_range.start.line + offset,
+            code_range.start.column + 1,
+            code_range.end.line + offset,
+            code_range.end.column + 1,
         )
 
     def _code(self, node: cst.CSTNode) -> str:
