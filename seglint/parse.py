@@ -24,6 +24,7 @@ import io
 import re
 import sys
 import tokenize
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -78,19 +79,88 @@ class MaskedChunk:
     text: str
     first_line: int
 
-    def parse(self) -> cst.Module | None:
+    def parse(self) -> ParsedSource | None:
         try:
             tree = python_tree(self.text)
             check_nesting(self.text, tree.body)
-            return libcst_module(self.text)
+            return ParsedSource(libcst_module(self.text), definitions=Definitions.of(self.text, tree.body))
         except UnparsableSource:
             return None
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """Where each function and class of a parsed text lies, in source order (name, first and last line,
+    decorators included): the analysis's text scans read a definition's own text, which generating it
+    from libcst's tree would cost more than the scan."""
+
+    source: str = ""
+    lines: tuple[tuple[str, int, int], ...] = ()
+
+    @classmethod
+    def of(cls, source: str, statements: Iterable[ast.stmt]) -> Definitions:
+        found: list[tuple[str, int, int]] = []
+        stack = list(statements)[::-1]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.append((node.name, *_line_range(node)))
+            inner: list[ast.AST] = []
+            for field in _BLOCK_FIELDS:
+                for part in getattr(node, field, None) or ():
+                    # ``except`` and ``case`` clauses hold statements; elif is an ``If`` in ``orelse``.
+                    inner.extend(
+                        part.body if isinstance(part, (ast.ExceptHandler, ast.match_case)) else [part]
+                    )
+            stack.extend(part for part in reversed(inner) if isinstance(part, ast.stmt))
+        return cls(source, tuple(found)) if found else NO_DEFINITIONS  # nothing to hold the text for
+
+    def ranges(self, module: cst.Module) -> dict[cst.CSTNode, tuple[int, int]]:
+        """Each function and class node of ``module`` (parsed from this text) with its first and last
+        line; empty where the two parsers' trees do not list the same definitions."""
+        nodes = list(_cst_definitions(module))
+        if [node.name.value for node in nodes] != [name for name, _, _ in self.lines]:
+            return {}
+        return {node: (first, last) for node, (_, first, last) in zip(nodes, self.lines)}
+
+    def line_starts(self) -> array[int]:
+        """Where each line of the text starts, and where the text ends (lines as ``python_lines``
+        counts them): ``source[starts[first - 1] : starts[last]]`` is lines ``first``..``last``."""
+        return array("L", [0, *(match.end() for match in _LINE_END.finditer(self.source))])
+
+
+NO_DEFINITIONS = Definitions()  # text scans then generate each definition's text from the tree
+
+# The fields of a compound statement that hold statements or clauses, in source order, in both trees.
+_BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
+_CST_CLAUSES = (cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)
+
+
+def _cst_definitions(module: cst.Module) -> Iterator[cst.FunctionDef | cst.ClassDef]:
+    """The functions and classes of ``module`` in source order (as ``Definitions.of`` lists them)."""
+    stack: list[cst.CSTNode] = list(module.body)[::-1]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            yield node
+        inner: list[cst.CSTNode] = []
+        for field in _BLOCK_FIELDS:
+            value = getattr(node, field, None)
+            for part in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(part, _CST_CLAUSES):
+                    part = part.body
+                if isinstance(part, cst.IndentedBlock):
+                    inner.extend(part.body)
+                elif isinstance(part, cst.BaseCompoundStatement):  # elif
+                    inner.append(part)
+        stack.extend(part for part in reversed(inner) if isinstance(part, cst.BaseCompoundStatement))
 
 
 @dataclass(frozen=True)
 class ParsedSource:
     module: cst.Module
     masked: tuple[MaskedChunk, ...] = ()
+    definitions: Definitions = NO_DEFINITIONS
 
 
 def parse(
@@ -107,11 +177,13 @@ def parse(
         partial = len(source) >= PARTIAL_PARSE_MIN_BYTES or triggered is None
     if not partial:
         check_nesting(source, tree.body)
-        return ParsedSource(libcst_module(source))
+        return ParsedSource(libcst_module(source), definitions=Definitions.of(source, tree.body))
     chunks = top_level_chunks(tree)
     lines = python_lines(source)
     kept, _ = select_chunks(lines, chunks, triggered)
-    check_nesting(source, (node for index in sorted(kept) for node in chunks[index].statements))
+    kept_statements = [node for index in sorted(kept) for node in chunks[index].statements]
+    check_nesting(source, kept_statements)
+    definitions = Definitions.of(source, kept_statements)
     masked_lines = list(lines)
     masked: list[MaskedChunk] = []
 
@@ -125,8 +197,8 @@ def parse(
         masked_lines[chunk.first_line - 1] = f"{MASK_COMMENT}{len(masked)}{ending}"
         masked.append(MaskedChunk(chunk.names, text, chunk.first_line))
     if not masked:
-        return ParsedSource(libcst_module(source))
-    return ParsedSource(libcst_module("".join(masked_lines)), tuple(masked))
+        return ParsedSource(libcst_module(source), definitions=definitions)
+    return ParsedSource(libcst_module("".join(masked_lines)), tuple(masked), definitions)
 
 
 def parses(source: str) -> bool:
@@ -350,6 +422,7 @@ def _line_range(statement: ast.stmt) -> tuple[int, int]:
     return first, statement.end_lineno or statement.lineno
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _PYTHON_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 

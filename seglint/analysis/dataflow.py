@@ -24,4 +24,6 @@ def analyse_module(
     """
     if project is not None:
         return project.interpreter_for_linting(parsed, path).analyse()
-    return ModuleInterpreter(parsed.module, path, catalogue=catalogue, masked=parsed.masked).analyse()
+    return ModuleInterpreter(
+        parsed.module, path, catalogue=catalogue, masked=parsed.masked, definitions=parsed.definitions
+    ).analyse()

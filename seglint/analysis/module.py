@@ -9,6 +9,7 @@ model's ``forward``, a helper or another module are followed to a loss.
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -56,7 +57,7 @@ from seglint.analysis.values import (
     tensor_part,
 )
 from seglint.diagnostics import Span
-from seglint.parse import MASK_COMMENT
+from seglint.parse import MASK_COMMENT, NO_DEFINITIONS, Definitions
 
 if TYPE_CHECKING:
     from seglint.analysis.project import Project
@@ -133,6 +134,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         project: Project | None = None,
         module_name: str = "",
         masked: Sequence[MaskedChunk] = (),
+        definitions: Definitions = NO_DEFINITIONS,
     ) -> None:
         self.module = module
         self._masked = tuple(masked)
@@ -140,6 +142,11 @@ class ModuleInterpreter(ExpressionInterpreter):
         self._chunk_envs: dict[int, Env] = {}
         self._modules: list[cst.Module] = [module]
         self._line_offsets: list[int] = [0]  # where each of _modules starts in the file
+        self._definitions: list[Definitions] = [definitions]  # each of _modules's functions and classes
+        # Each function and class of _modules: which of them holds it, and its first and last line.
+        self._definition_ranges: dict[cst.CSTNode, tuple[int, int, int]] = {}
+        self._ranges_read = 0  # how many of _modules have their definitions listed there
+        self._line_starts: dict[int, array[int]] = {}
         self._module_positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
         self.path = path
         self.catalogue = catalogue
@@ -269,11 +276,13 @@ class ModuleInterpreter(ExpressionInterpreter):
             return self._forced[index]
         self._forced[index] = {}
         chunk = self._masked[index]
-        module = chunk.parse()
-        if module is None:
+        parsed = chunk.parse()
+        if parsed is None:
             return {}
+        module = parsed.module
         self._modules.append(module)
         self._line_offsets.append(chunk.first_line - 1)
+        self._definitions.append(parsed.definitions)
         env = dict(self._chunk_envs.get(index, self.module_env))
         saved = (self._scope, self._loops, self._emitting, self._returns, self._no_grad_depth)
         self._scope = Scope(local=frozenset(), outer=lambda name: UNKNOWN, is_module=True)
@@ -829,7 +838,7 @@ class ModuleInterpreter(ExpressionInterpreter):
     def _note_foreign(self, owner: ModuleInterpreter, function: cst.FunctionDef, site: _CallSite) -> None:
         """A call site of another module's function (or method) that passes it something known."""
         if len(self._foreign_sites) < MAX_FOREIGN_SITES and (
-            worth_a_context(site.arguments, self._scanned(_called_names, function))
+            worth_a_context(site.arguments, owner._scanned(_called_names, function))
             or (site.instance and site.instance.built_with)
         ):
             self._foreign_sites.append((owner, function, site))
@@ -1063,13 +1072,32 @@ class ModuleInterpreter(ExpressionInterpreter):
             owner._functions[method], cls, instance, constants=constants, eval_mode=eval_mode
         )
 
-    def _scanned(self, scan: Callable[[Any], Any], node: cst.CSTNode) -> Any:
-        """``scan(node)``, once per node for this interpreter's life (not the process's: a cache of
-        syntax trees across files would keep every parsed module alive)."""
+    def _scanned(self, scan: Callable[[Any, str], Any], node: cst.CSTNode) -> Any:
+        """``scan(node, its text)`` for a function or class of this module, once per node for this
+        interpreter's life (not the process's: a cache of syntax trees across files would keep every
+        parsed module alive)."""
         key = (scan, node)
         if key not in self._scans:
-            self._scans[key] = scan(node)
+            self._scans[key] = scan(node, self._text_of(node))
         return self._scans[key]
+
+    def _text_of(self, node: cst.CSTNode) -> str:
+        """A function's or class's source text: sliced from the file, else generated from the tree.
+        (Only line ranges are kept: the texts of a class and of each of its methods would hold the
+        module's text several times over.)"""
+        while node not in self._definition_ranges and self._ranges_read < len(self._modules):
+            index = self._ranges_read
+            ranges = self._definitions[index].ranges(self._modules[index])
+            self._definition_ranges.update((n, (index, *lines)) for n, lines in ranges.items())
+            self._ranges_read += 1
+        if node not in self._definition_ranges:
+            return _EMPTY_MODULE.code_for_node(node)
+        index, first, last = self._definition_ranges[node]
+        definitions = self._definitions[index]
+        if index not in self._line_starts:
+            self._line_starts[index] = definitions.line_starts()
+        starts = self._line_starts[index]
+        return definitions.source[starts[first - 1] : starts[last]]
 
     # ----------------------------------------------------------------- synthetic self
     def _init_constants(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
@@ -1080,7 +1108,7 @@ class ModuleInterpreter(ExpressionInterpreter):
             return ()
         owner, init = found
         return owner._tested_constants(
-            init, node, arguments, 1, tested=self._scanned(_tested_names, cls.node)
+            init, node, arguments, 1, tested=cls.owner._scanned(_tested_names, cls.node)
         )
 
     def _init_bindings(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
@@ -1094,7 +1122,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         init = found[1]
         params = _positional_names(init)[1:]
         bound = bind_arguments(params, node, arguments)
-        called = self._scanned(_called_names, cls.node)
+        called = cls.owner._scanned(_called_names, cls.node)
         return tuple(
             sorted(
                 (name, value)
@@ -1153,13 +1181,13 @@ class ModuleInterpreter(ExpressionInterpreter):
         updated: set = set()
         for p in receiver:
             found = self._find_method(p.cls, method) if isinstance(p, InstanceOf) else None
-            if found is None or not self._scanned(_sets_attributes, found[1]):
+            if found is None or not found[0]._scanned(_sets_attributes, found[1]):
                 updated.add(p)
                 continue
             function = found[1]
             params = _positional_names(function)[1:]
             bound = bind_arguments(params, node, arguments)
-            called = self._scanned(_called_names, p.cls.node)
+            called = p.cls.owner._scanned(_called_names, p.cls.node)
             kept = tuple(
                 sorted(
                     (name, value)
@@ -1215,31 +1243,24 @@ def _last_name(node: cst.BaseExpression) -> str:
     return node.value if isinstance(node, cst.Name) else ""
 
 
-def _code_of(node: cst.CSTNode) -> str:
-    """The source text of a function or class (generating it is much cheaper than visiting it)."""
-    return _EMPTY_MODULE.code_for_node(node)
-
-
 _EMPTY_MODULE = cst.Module([])
 _CALLED = re.compile(r"([A-Za-z_]\w*)\s*(?:\.\s*(?:forward|__call__)\s*)?\(")
 _CONDITION_LINE = re.compile(r"^.*\b(?:if|elif|while)\b.*$", re.MULTILINE)
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
-def _called_names(node: cst.CSTNode) -> frozenset[str]:
+def _called_names(node: cst.CSTNode, text: str) -> frozenset[str]:
     """Names a function or class calls: ``criterion(...)``, ``self.model(...)``, ``model.forward(...)``
     give ``criterion``, ``model``: the parameters (and attributes) a model or a loss acts through. A
     text scan: a name too many costs a context, never a finding."""
-    return frozenset(_CALLED.findall(_code_of(node)))
+    return frozenset(_CALLED.findall(text))
 
 
-def _tested_names(node: cst.CSTNode) -> frozenset[str]:
+def _tested_names(node: cst.CSTNode, text: str) -> frozenset[str]:
     """Names and ``self.x`` attributes on the lines of a function or class that test a condition
     (``if``, ``elif``, ``while``, conditional expressions): their constant values decide branches. A
     text scan, as ``_called_names``."""
-    return frozenset(
-        name for line in _CONDITION_LINE.findall(_code_of(node)) for name in _IDENTIFIER.findall(line)
-    )
+    return frozenset(name for line in _CONDITION_LINE.findall(text) for name in _IDENTIFIER.findall(line))
 
 
 _LITERAL_NAMES = {"True": True, "False": False, "None": None}
@@ -1249,13 +1270,14 @@ _EVAL_HOOKS = frozenset({"validation_step", "test_step", "predict_step"})
 _NEVER_AT_RUN_TIME = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"})
 
 
-def _sets_attributes(function: cst.FunctionDef) -> bool:
-    """Whether a method assigns an attribute of its first parameter (``self.loss_op = loss``)."""
+def _sets_attributes(function: cst.FunctionDef, text: str) -> bool:
+    """Whether a method assigns an attribute of its first parameter (``self.loss_op = loss``); its
+    signature never does."""
     params = function.params.params
     if not params:
         return False
     self_name = re.escape(params[0].name.value)
-    return re.search(rf"\b{self_name}\.\w+\s*(?::[^=\n]*)?=(?!=)", _code_of(function.body)) is not None
+    return re.search(rf"\b{self_name}\.\w+\s*(?::[^=\n]*)?=(?!=)", text) is not None
 
 
 def _merged(path: str, found: list[ModuleFacts]) -> ModuleFacts:

@@ -131,6 +131,7 @@ class Project:
             project=self,
             module_name=self.module_name(path),
             masked=parsed.masked,
+            definitions=parsed.definitions,
         )
         interpreter.directory = path.parent
         interpreter.is_package = path.name == "__init__.py"
