@@ -950,7 +950,9 @@ _SLICE = object()  # a subscript that slices (``out[1:]``)
 def constant_of(node: cst.BaseExpression) -> object:
     """The value of a literal key or index (``1``, ``-1``, ``"seg"``, ``True``); ``NOT_CONSTANT`` else."""
     if isinstance(node, cst.Integer):
-        return node.evaluated_value
+        return _integer_value(node)
+    if isinstance(node, cst.SimpleString):
+        return _string_value(node)
     if isinstance(node, cst.Float):
         return node.evaluated_value
     if (
@@ -965,6 +967,23 @@ def constant_of(node: cst.BaseExpression) -> object:
     if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[node.value]
     return NOT_CONSTANT
+
+
+# libcst's ``evaluated_value`` runs ``ast.literal_eval`` (a compile) on every literal, docstrings
+# included: most literals need no such thing.
+def _integer_value(node: cst.Integer) -> object:
+    try:
+        return int(node.value, 0)
+    except ValueError:  # ``007`` is no Python 3 literal; let libcst say what it is
+        return node.evaluated_value
+
+
+def _string_value(node: cst.SimpleString) -> object:
+    prefix = node.prefix.lower()
+    if prefix in ("", "u", "r") and "\\" not in node.value:
+        return node.raw_value  # no escapes to read
+    evaluated = node.evaluated_value
+    return evaluated if isinstance(evaluated, (str, bytes)) else NOT_CONSTANT
 
 
 def subscript_index(node: cst.Subscript) -> object:
