@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from seglint.cli import main
 from seglint.rules import ALL_RULES
+from tests import in_process
+from tests.in_process import project_of
 
 BAD = "import torch.nn.functional as F\nloss = F.cross_entropy(F.softmax(x, dim=1), y)\n"
 GOOD = "import torch.nn.functional as F\nloss = F.cross_entropy(x, y)\n"
@@ -19,18 +20,11 @@ REDUNDANT = "import torch.nn.functional as F\nloss = F.cross_entropy(F.log_softm
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    (tmp_path / "bad.py").write_text(BAD)
-    (tmp_path / "good.py").write_text(GOOD)
-    return tmp_path
+    return project_of(tmp_path, monkeypatch, {"bad.py": BAD, "good.py": GOOD})
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
-    out, err = capsys.readouterr()
-    return status, out, err
+    return in_process.run(capsys, *args, cache=True)
 
 
 # --- subcommands ----------------------------------------------------------------------------------

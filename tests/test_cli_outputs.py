@@ -17,6 +17,7 @@ import pytest
 from seglint.cli import main
 from seglint.engine import lint_source
 from seglint.rules import ALL_RULES, RULES_BY_CODE
+from tests.in_process import project_of, run
 
 BAD = "import torch.nn.functional as F\nloss = F.cross_entropy(F.softmax(x, dim=1), y)\n"
 REDUNDANT = "import torch.nn.functional as F\nloss = F.cross_entropy(F.log_softmax(x, dim=1), y)\n"
@@ -37,19 +38,7 @@ SEG004_LINE = f"redundant.py:2:8: SEG004 [*] {message(REDUNDANT, 'SEG004')}"
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("FORCE_COLOR", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-    (tmp_path / "bad.py").write_text(BAD)
-    (tmp_path / "redundant.py").write_text(REDUNDANT)
-    (tmp_path / "latin.py").write_bytes(NOT_UTF8)
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    status = main(["--no-cache", *args])
-    out, err = capsys.readouterr()
-    return status, out, err
+    return project_of(tmp_path, monkeypatch, {"bad.py": BAD, "redundant.py": REDUNDANT, "latin.py": NOT_UTF8})
 
 
 def lines(text: str) -> list[str]:

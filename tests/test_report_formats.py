@@ -16,6 +16,7 @@ from seglint.cli import main
 from seglint.diagnostics import Diagnostic, FileError, FileResult, RelatedLocation, Span
 from seglint.output import full, gitlab, junit
 from seglint.rules import ALL_RULES
+from tests.in_process import project_of, run
 
 BAD = "import torch.nn.functional as F\nloss = F.cross_entropy(F.softmax(x, dim=1), y)\n"
 GOOD = "import torch.nn.functional as F\nloss = F.cross_entropy(x, y)\n"
@@ -30,19 +31,7 @@ def finding(
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("FORCE_COLOR", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-    (tmp_path / "bad.py").write_text(BAD)
-    (tmp_path / "good.py").write_text(GOOD)
-    (tmp_path / "redundant.py").write_text(REDUNDANT)
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    status = main(["--no-cache", *args])
-    out, err = capsys.readouterr()
-    return status, out, err
+    return project_of(tmp_path, monkeypatch, {"bad.py": BAD, "good.py": GOOD, "redundant.py": REDUNDANT})
 
 
 # --- gitlab ------------------------------------------------------------------------------------------
