@@ -123,10 +123,18 @@ class Definitions:
             return {}
         return {node: (first, last) for node, (_, first, last) in zip(nodes, self.lines)}
 
-    def line_starts(self) -> array[int]:
-        """Where each line of the text starts, and where the text ends (lines as ``python_lines``
-        counts them): ``source[starts[first - 1] : starts[last]]`` is lines ``first``..``last``."""
-        return array("L", [0, *(match.end() for match in _LINE_END.finditer(self.source))])
+    def text(self, first: int, last: int) -> str:
+        """Lines ``first``..``last`` of the text, with their endings."""
+        return self.source[self._line_starts[first - 1] : self._line_starts[last]]
+
+    @functools.cached_property
+    def _line_starts(self) -> array[int]:
+        """Where each line starts, and where the text ends (lines as ``python_lines`` counts them; the
+        last may lack an ending)."""
+        starts = array("L", [0, *(match.end() for match in _LINE_END.finditer(self.source))])
+        if starts[-1] != len(self.source):
+            starts.append(len(self.source))
+        return starts
 
 
 NO_DEFINITIONS = Definitions()  # text scans then generate each definition's text from the tree

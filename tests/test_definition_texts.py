@@ -98,11 +98,7 @@ def last(x): return x  # a one-line definition
 
 
 def _texts_of(definitions: Definitions, module: cst.Module) -> dict[cst.CSTNode, str]:
-    starts = definitions.line_starts()
-    return {
-        node: definitions.source[starts[first - 1] : starts[last]]
-        for node, (first, last) in definitions.ranges(module).items()
-    }
+    return {node: definitions.text(*lines) for node, lines in definitions.ranges(module).items()}
 
 
 def _texts(source: str) -> dict[cst.CSTNode, str]:
@@ -139,6 +135,14 @@ def test_the_fixtures_definitions_are_each_sliced_to_their_own_text(fixture: Pat
     assert len(texts) == sum(isinstance(n, DEFINITIONS) for n in ast.walk(ast.parse(source)))
     for node, text in texts.items():
         assert _code_lines(text) == _code_lines(_generated(node))
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r", ""])
+def test_the_last_definition_is_sliced_whatever_ends_the_file(ending: str) -> None:
+    line_end = ending or "\n"
+    source = f"def first(): pass{line_end}x = 1{line_end}def last(y): return y{ending}"
+    texts = list(_texts(source).values())
+    assert texts == [f"def first(): pass{line_end}", f"def last(y): return y{ending}"]
 
 
 def test_trees_that_disagree_slice_nothing() -> None:

@@ -9,7 +9,6 @@ model's ``forward``, a helper or another module are followed to a loss.
 from __future__ import annotations
 
 import re
-from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -146,7 +145,6 @@ class ModuleInterpreter(ExpressionInterpreter):
         # Each function and class of _modules: which of them holds it, and its first and last line.
         self._definition_ranges: dict[cst.CSTNode, tuple[int, int, int]] = {}
         self._ranges_read = 0  # how many of _modules have their definitions listed there
-        self._line_starts: dict[int, array[int]] = {}
         self._module_positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
         self.path = path
         self.catalogue = catalogue
@@ -1093,11 +1091,7 @@ class ModuleInterpreter(ExpressionInterpreter):
         if node not in self._definition_ranges:
             return _EMPTY_MODULE.code_for_node(node)
         index, first, last = self._definition_ranges[node]
-        definitions = self._definitions[index]
-        if index not in self._line_starts:
-            self._line_starts[index] = definitions.line_starts()
-        starts = self._line_starts[index]
-        return definitions.source[starts[first - 1] : starts[last]]
+        return self._definitions[index].text(first, last)
 
     # ----------------------------------------------------------------- synthetic self
     def _init_constants(self, cls: ClassRef, node: cst.Call, arguments: list[Value]) -> tuple:
