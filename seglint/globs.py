@@ -50,26 +50,75 @@ class Glob:
     def matches(self, path: PurePath, root: PurePath) -> bool:
         """Whether ``path`` (absolute) or a directory above it matches: below ``root`` for relative
         patterns, anywhere for absolute ones; outside ``root`` a name pattern sees the name only."""
-        if self.absolute:
-            return self.spec.match_file(path.as_posix().lstrip("/"))
-        relative = _relative(path, root)
-        if relative is not None:
-            return relative != "." and self.spec.match_file(relative)
-        return not self.anchored and self.spec.match_file(path.name)
+        return self._matches(_Place(path, root))
 
     def matches_entry(self, path: PurePath, root: PurePath) -> bool:
         """Whether ``path`` itself matches, not through a directory above it (what a walk asks: it
         never enters an excluded directory, and a directory named on the command line is walked)."""
-        if not self.matches(path, root):
-            return False
-        parent = path.parent
+        return self._matches_entry(_Place(path, root))
+
+    def _matches(self, place: _Place) -> bool:
         if self.absolute:
-            return parent == path or not self.matches(parent, root)
-        inside = _relative(parent, root)
-        return inside is None or inside == "." or not self.matches(parent, root)
+            return self.spec.match_file(place.posix.lstrip("/"))
+        relative = place.relative
+        if relative is not None:
+            return relative != "." and self.spec.match_file(relative)
+        return not self.anchored and self.spec.match_file(place.path.name)
+
+    def _matches_entry(self, place: _Place) -> bool:
+        if not self._matches(place):
+            return False
+        parent = place.parent
+        if self.absolute:
+            return parent.path == place.path or not self._matches(parent)
+        inside = parent.relative
+        return inside is None or inside == "." or not self._matches(parent)
+
+
+class _Place:
+    """A path and what matching asks of it, each computed once however many globs ask (a walk asks
+    every default exclude of every entry)."""
+
+    __slots__ = ("_parent", "_posix", "_relative", "path", "root")
+
+    def __init__(self, path: PurePath, root: PurePath) -> None:
+        self.path = path
+        self.root = root
+        self._relative: str | None | bool = False  # False: not computed yet
+        self._posix: str | None = None
+        self._parent: _Place | None = None
+
+    @property
+    def relative(self) -> str | None:
+        """The path below the root in POSIX form (``.`` for the root itself), or ``None`` outside it."""
+        if self._relative is False:
+            self._relative = _relative(self.path, self.root)
+        return self._relative  # type: ignore[return-value]
+
+    @property
+    def posix(self) -> str:
+        if self._posix is None:
+            self._posix = self.path.as_posix()
+        return self._posix
+
+    @property
+    def parent(self) -> _Place:
+        if self._parent is None:
+            self._parent = _Place(self.path.parent, self.root)
+        return self._parent
 
 
 def _relative(path: PurePath, root: PurePath) -> str | None:
+    if isinstance(path, PurePosixPath) and isinstance(root, PurePosixPath):
+        # ``PurePath.relative_to`` re-parses both paths on every call; for the normalised paths
+        # pathlib holds, a prefix test on their text says the same.
+        text, base = str(path), str(root)
+        if text == base:
+            return "."
+        if base == ".":
+            return None if text.startswith("/") else text
+        prefix = base if base.endswith("/") else base + "/"
+        return text[len(prefix) :] if text.startswith(prefix) else None
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -78,12 +127,14 @@ def _relative(path: PurePath, root: PurePath) -> str | None:
 
 def matches_entry(globs: tuple[Glob, ...], path: PurePath, root: PurePath) -> bool:
     """Whether ``path`` itself (not its ancestors) matches one of ``globs``."""
-    return any(glob.matches_entry(path, root) for glob in globs)
+    place = _Place(path, root)
+    return any(glob._matches_entry(place) for glob in globs)
 
 
 def matches_path_or_parent(globs: tuple[Glob, ...], path: PurePath, root: PurePath) -> bool:
     """Whether ``path`` or one of its ancestors below ``root`` matches one of ``globs``."""
-    return any(glob.matches(path, root) for glob in globs)
+    place = _Place(path, root)
+    return any(glob._matches(place) for glob in globs)
 
 
 @functools.lru_cache(maxsize=256)
