@@ -36,6 +36,7 @@ from seglint.config import Configurations, Settings
 from seglint.diagnostics import FileError
 from seglint.errors import ConfigError
 from seglint.globs import matches_entry
+from seglint.pathtext import relative_posix
 from seglint.sources import file_kind, not_a_regular_file, read_error, read_text
 
 #: What a walk checks: Python files, stubs and notebooks (their code cells, see ``seglint.notebook``).
@@ -58,11 +59,8 @@ class Discovery:
 
 def display_path(path: Path, cwd: Path) -> str:
     """How a file is named in output: relative to ``cwd`` when below it, absolute otherwise."""
-    if path == cwd:
-        return "."
-    if path.is_relative_to(cwd):
-        return path.relative_to(cwd).as_posix()
-    return path.as_posix()
+    relative = relative_posix(path, cwd)
+    return relative if relative is not None else path.as_posix()
 
 
 def _configurations(settings: Settings | Configurations) -> Configurations:
@@ -98,7 +96,10 @@ def _ignored(chain: tuple[_IgnoreFile, ...], path: Path, is_dir: bool) -> bool:
     """git's answer: the last ignore file (deepest; ``.ignore`` after ``.gitignore``) that has a
     pattern matching ``path``, negated or not, decides."""
     for ignore in reversed(chain):
-        relative = path.relative_to(ignore.base).as_posix() + ("/" if is_dir else "")
+        relative = relative_posix(path, ignore.base)
+        if relative is None:  # as relative_to would: an entry's ignore files lie above it
+            raise ValueError(f"{path} is not below {ignore.base}")
+        relative += "/" if is_dir else ""
         decided = ignore.spec.check_file(relative).include
         if decided is not None:
             return decided

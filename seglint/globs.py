@@ -20,6 +20,8 @@ from pathlib import PurePath, PurePosixPath
 
 from pathspec import GitIgnoreSpec
 
+from seglint.pathtext import relative_posix
+
 
 def _escaped(pattern: str) -> str:
     """The gitignore line that means ``pattern`` as documented above."""
@@ -92,7 +94,7 @@ class _Place:
     def relative(self) -> str | None:
         """The path below the root in POSIX form (``.`` for the root itself), or ``None`` outside it."""
         if self._relative is False:
-            self._relative = _relative(self.path, self.root)
+            self._relative = relative_posix(self.path, self.root)
         return self._relative  # type: ignore[return-value]
 
     @property
@@ -106,23 +108,6 @@ class _Place:
         if self._parent is None:
             self._parent = _Place(self.path.parent, self.root)
         return self._parent
-
-
-def _relative(path: PurePath, root: PurePath) -> str | None:
-    if isinstance(path, PurePosixPath) and isinstance(root, PurePosixPath):
-        # ``PurePath.relative_to`` re-parses both paths on every call; for the normalised paths
-        # pathlib holds, a prefix test on their text says the same.
-        text, base = str(path), str(root)
-        if text == base:
-            return "."
-        if base == ".":
-            return None if text.startswith("/") else text
-        prefix = base if base.endswith("/") else base + "/"
-        return text[len(prefix) :] if text.startswith(prefix) else None
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return None
 
 
 def matches_entry(globs: tuple[Glob, ...], path: PurePath, root: PurePath) -> bool:

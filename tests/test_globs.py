@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seglint.globs import _relative, compile_globs, matches_entry, matches_path_or_parent
+from seglint.globs import compile_globs, matches_entry, matches_path_or_parent
+from seglint.pathtext import relative_posix
 
 ROOT = PurePosixPath("/project")
 
@@ -124,11 +125,11 @@ _PARTS = st.lists(st.sampled_from(["a", "b", "ab", "..", "x.py", "a b"]), max_si
     root=st.tuples(st.booleans(), _PARTS),
 )
 def test_the_text_prefix_test_agrees_with_relative_to(path, root):
-    """``_relative`` reads the path's text instead of calling ``relative_to``: the same answer for
+    """``relative_posix`` reads the path's text instead of calling ``relative_to``: the same answer for
     absolute and relative paths, the root itself, ``.`` and ``..``."""
     made = [PurePosixPath("/" if absolute else ".", *parts) for absolute, parts in (path, root)]
     try:
         expected = made[0].relative_to(made[1]).as_posix()
     except ValueError:
         expected = None
-    assert _relative(made[0], made[1]) == expected
+    assert relative_posix(made[0], made[1]) == expected
