@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from seglint.analysis.catalogue import PRODUCER_METHODS, PRODUCER_MODULES, Catalogue
 from seglint.codetext import code_text, mentions
 from seglint.providers import Providers
+from seglint.wordsets import present_words
 
 _LOSS_RULES = frozenset({"SEG001", "SEG002", "SEG003", "SEG004"})
 
@@ -64,7 +65,7 @@ def uses_library_name(source: str, words: Iterable[str]) -> bool:
     An import of the name (unless it renames it: ``import ... as Loss``) is not a use, and a name the
     file defines itself (``class DiceLoss``) is the file's own: MONAI's and smp's own modules, and
     projects with their own ``DiceLoss``, pass unparsed."""
-    present = [word for word in words if word in source]
+    present = present_words(source, words)
     if not present:
         return False
     code = code_text([source], 1, 1)
@@ -79,7 +80,7 @@ def uses_library_name(source: str, words: Iterable[str]) -> bool:
 
 def defined_names(source: str, words: Iterable[str]) -> frozenset[str]:
     """Which of ``words`` ``source`` defines itself (``class DiceLoss``, ``def sigmoid_focal_loss``)."""
-    present = [word for word in words if word in source]
+    present = present_words(source, words)
     if not present:
         return frozenset()
     return frozenset(present).intersection(_DEFINITION.findall(code_text([source], 1, 1)))

@@ -29,20 +29,24 @@ from typing import TYPE_CHECKING
 
 from seglint.codetext import code_text
 from seglint.limits import DEFAULT_LIMITS, Limits
+from seglint.pathtext import package_parts
 from seglint.prefilter import defined_names, imported_libraries
 from seglint.providers import Providers, providers_in
 from seglint.roots import ProjectRoot
 from seglint.sources import read_text
+from seglint.wordsets import present_words
 
 if TYPE_CHECKING:
     from seglint.analysis.catalogue import Catalogue
 
 INDEX_NAME = "providers-v3.json"
 
+# An import statement at the start of a line. Written as a newline (the text is searched with one
+# put before it) rather than ``^`` with MULTILINE: a pattern that begins with a literal character is
+# tried only where that character is, not at every position (half the time over transformers).
 _IMPORT = re.compile(
-    r"^[ \t]*(?:from[ \t]+(?P<level>\.*)[ \t]*(?P<base>[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n;]*)"
-    r"|import[ \t]+(?P<modules>[^\n;]+))",
-    re.MULTILINE,
+    r"\n[ \t]*(?:from[ \t]+(?P<level>\.*)[ \t]*(?P<base>[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n;]*)"
+    r"|import[ \t]+(?P<modules>[^\n;]+))"
 )
 
 
@@ -126,15 +130,12 @@ def _local_modules(root: Path) -> frozenset[str]:
 
 
 def _package_of(root: Path, path: Path) -> list[str]:
-    for base in (root / "src", root):
-        if path.is_relative_to(base):
-            return list(path.relative_to(base).parent.parts)
-    return []
+    return package_parts(path, (root / "src", root))
 
 
 def _local_imports(text: str, package: list[str], local: frozenset[str]) -> set[str]:
     """The project's own modules a text imports (each dotted name, as ``imported_names`` gives it)."""
-    return {name for name in imported_names(text, package, raw=True) if name.split(".", 1)[0] in local}
+    return set(imported_names(text, package, raw=True, tops=local))
 
 
 _ENTRY_FIELDS = 5
@@ -145,7 +146,7 @@ def _scan(text: str, catalogue: Catalogue) -> list:
     defines through loss names that count everywhere, and those it defines through a library's loss
     names (which count once some module of the project imports a catalogued library)."""
     libraries = sorted(imported_libraries(text, catalogue.library_words()))
-    present = [word for word in catalogue.loss_words() if word in text]
+    present = present_words(text, catalogue.loss_words())
     if not present:  # most modules: one pass of substring tests
         return [libraries, [], [], [], []]
     everywhere_words = catalogue.loss_words_where(frozenset())
@@ -278,22 +279,23 @@ class _ImportClosure:
 
     def _package(self, path: Path) -> list[str]:
         """The package ``path`` belongs to, as its parts below the root (empty at the top)."""
-        for base in (self.root / "src", self.root):
-            if path.is_relative_to(base):
-                return list(path.relative_to(base).parent.parts)
-        return []
+        return package_parts(path, (self.root / "src", self.root))
 
 
-def imported_names(text: str, package: list[str], *, raw: bool = False) -> Iterator[str]:
+def imported_names(
+    text: str, package: list[str], *, raw: bool = False, tops: frozenset[str] | None = None
+) -> Iterator[str]:
     """Every dotted module name ``text``'s import statements may load (each prefix of ``a.b.c``; for
     ``from m import x``, ``m`` and ``m.x``), relative imports resolved in ``package``. A text scan of
     code without strings and comments (``raw``: of the text as it is, cheaper, a name too many more
-    often): a name too many costs a look-up, never a finding."""
-    for match in _IMPORT.finditer(text if raw else code_text([text], 1, 1)):
+    often): a name too many costs a look-up, never a finding. ``tops``: only names whose first part
+    is one of these (the others are not generated: a project's files import torch far more often
+    than themselves)."""
+    for match in _IMPORT.finditer("\n" + (text if raw else code_text([text], 1, 1))):
         if match["modules"] is not None:
             for item in match["modules"].split(","):
                 words = item.split()
-                if words:
+                if words and (tops is None or _first_part(words[0]) in tops):
                     yield from _prefixes(words[0])
             continue
         level = len(match["level"])
@@ -301,12 +303,26 @@ def imported_names(text: str, package: list[str], *, raw: bool = False) -> Itera
             continue  # above the root
         base_parts = package[: len(package) - (level - 1)] if level else []
         base = ".".join([*base_parts, *filter(None, match["base"].split("."))])
-        if base:
+        # Each name below is a prefix of the base (its first part: ``_first_part``) or the base and
+        # one imported name (its first part: the base's own, or the name itself without a base).
+        prefixes = bool(base) and (tops is None or _first_part(base) in tops)
+        names = tops is None or not base or base.split(".", 1)[0] in tops
+        if prefixes:
             yield from _prefixes(base)
+        if not names:
+            continue
         for item in match["names"].strip("()").split(","):
             words = item.split()
             if words and words[0].isidentifier() and words[0] != "*":
-                yield f"{base}.{words[0]}" if base else words[0]
+                if base:
+                    yield f"{base}.{words[0]}"
+                elif tops is None or words[0] in tops:
+                    yield words[0]
+
+
+def _first_part(dotted: str) -> str | None:
+    """The first part of what ``_prefixes`` yields for ``dotted``."""
+    return next((part for part in dotted.split(".") if part.isidentifier()), None)
 
 
 def _prefixes(dotted: str) -> Iterator[str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seglint.codetext import code_text
+from seglint.wordsets import present_words
 
 _TOP_LEVEL = re.compile(
     r"^(?:(?P<kind>class|def|async\s+def)\s+(?P<name>\w+)|(?P<target>\w+)\s*(?::[^=\n]*)?=(?!=))",
@@ -108,7 +109,7 @@ _CLASS_BASES = re.compile(r"\bclass\s+\w+\s*\(([^)]*)\)")
 
 def providers_in(text: str, loss_words: Iterable[str]) -> Providers:
     """The providers a module's text defines (``loss_words``: the catalogue's loss names)."""
-    words = [word for word in loss_words if word in text]
+    words = present_words(text, loss_words)
     if not words:
         return Providers()
     starts = list(_TOP_LEVEL.finditer(text))

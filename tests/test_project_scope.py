@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seglint.analysis.catalogue import TORCH
 from seglint.cli import main
@@ -181,3 +183,33 @@ def test_the_bounded_walk_reads_nothing_past_the_bound(marked: Path, monkeypatch
 )
 def test_imported_names(text: str, package: list[str], expected: list[str]) -> None:
     assert list(imported_names(text, package)) == expected
+
+
+_PARTS = st.sampled_from(["a", "b", "torch", "pkg", "2x", "_", "nn"])
+_DOTTED = st.lists(_PARTS, min_size=1, max_size=3).map(".".join)
+_STATEMENTS = st.one_of(
+    st.builds("import {} as z, {}".format, _DOTTED, _DOTTED),
+    st.builds(
+        "from {}{} import ({}, {} as w)".format,
+        st.sampled_from(["", ".", ".."]),
+        _DOTTED | st.just(""),
+        _PARTS,
+        _PARTS,
+    ),
+    st.builds("from {} import *".format, _DOTTED),
+)
+
+
+@given(
+    statements=st.lists(_STATEMENTS, max_size=4),
+    package=st.lists(_PARTS, max_size=2),
+    tops=st.frozensets(_PARTS, max_size=3),
+)
+def test_naming_the_tops_yields_the_names_below_them_and_no_others(
+    statements: list[str], package: list[str], tops: frozenset[str]
+) -> None:
+    text = "\n".join(statements) + "\n"
+    every = imported_names(text, package, raw=True)
+    assert list(imported_names(text, package, raw=True, tops=tops)) == [
+        name for name in every if name.split(".", 1)[0] in tops
+    ]

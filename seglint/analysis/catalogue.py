@@ -307,8 +307,12 @@ class Catalogue:
         return {q[len(prefix) :]: q for q in known if q.startswith(prefix) and "." not in q[len(prefix) :]}
 
     def loss_words(self) -> frozenset[str]:
-        """The last component of every loss name, for the byte prefilter."""
-        return frozenset(name.rsplit(".", 1)[-1] for name in (*self.loss_functions, *self.loss_modules))
+        """The last component of every loss name, for the byte prefilter (memoised: the provider
+        scan asks for every file)."""
+        if "loss words" not in self._words:
+            names = (*self.loss_functions, *self.loss_modules)
+            self._words["loss words"] = frozenset(name.rsplit(".", 1)[-1] for name in names)
+        return self._words["loss words"]
 
     def library_words(self) -> Mapping[str, frozenset[str]]:
         """The loss words that count only where their library is imported, by library. A word that
