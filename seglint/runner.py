@@ -310,8 +310,6 @@ def lint_files(
     linter = _Linter(spec, cache_dir, partial, limits=limits, checked=paths, warn=warn)
     if count <= 1:
         return _once_each(list(_counted((linter.lint(job) for job in jobs), progress)))
-    # The roots are scanned here, once, rather than once per worker.
-    providers = linter.providers_of(paths)
     # Workers read, prefilter and analyse, a file at a time; one that runs past the timeout (which the
     # worker's own deadline could not stop) has its worker killed and replaced.
     pool = WatchedPool(
@@ -323,9 +321,18 @@ def lint_files(
             job.path, error=FileError(job.path, 0, 0, "internal error: the worker process analysing it died")
         ),
         initializer=_init_worker,
-        initargs=(spec, cache_dir, partial, limits, providers, paths),
+        # Without a cache every file that passes the prefilter is analysed: the workers import libcst
+        # and the analysis while the roots are scanned here (once, rather than once per worker). With
+        # one, most results come from it, and a worker imports them when it first needs them.
+        warm_up=_import_the_analysis if cache_dir is None else _nothing,
     )
-    return _once_each(list(_counted(pool.map(jobs), progress)))
+    pool.start()
+    try:
+        providers = linter.providers_of(paths)
+        results = pool.map(jobs, initargs=(spec, cache_dir, partial, limits, providers, paths))
+        return _once_each(list(_counted(results, progress)))
+    finally:
+        pool.close()
 
 
 def _once_each(results: list[FileResult]) -> list[FileResult]:
@@ -441,6 +448,14 @@ def _init_worker(
 ) -> None:
     global _worker
     _worker = _Linter(spec, cache_dir, partial, limits=limits, providers=providers, checked=checked)
+
+
+def _nothing() -> None:
+    pass
+
+
+def _import_the_analysis() -> None:
+    import seglint.engine  # noqa: F401 - libcst and the analysis, imported before the first job
 
 
 def _lint_job(job: Job) -> FileResult:

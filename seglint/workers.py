@@ -55,13 +55,23 @@ def deadline(seconds: float) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, left, previous_interval)
 
 
+def _nothing() -> None:
+    pass
+
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-def _serve(
-    connection: Connection, initializer: Callable[..., None], initargs: tuple, function: Callable
-) -> None:
+def _serve(connection: Connection, warm_up: Callable[[], None], function: Callable) -> None:
+    warm_up()
+    try:
+        setup = connection.recv()  # the initializer and its arguments, sent once the parent knows them
+    except EOFError:
+        return
+    if setup is None:
+        return
+    initializer, initargs = setup
     initializer(*initargs)
     while True:
         try:
@@ -75,17 +85,19 @@ def _serve(
 
 
 class _Worker:
-    def __init__(
-        self, context: Any, initializer: Callable[..., None], initargs: tuple, function: Callable
-    ) -> None:
+    def __init__(self, context: Any, warm_up: Callable[[], None], function: Callable) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(child, initializer, initargs, function), daemon=True
-        )
+        self.process = context.Process(target=_serve, args=(child, warm_up, function), daemon=True)
         self.process.start()
         child.close()
+        self.set_up = False
         self.job: int | None = None
         self.started = 0.0
+
+    def set_up_with(self, initializer: Callable[..., None], initargs: tuple) -> None:
+        if not self.set_up:
+            self.connection.send((initializer, initargs))
+            self.set_up = True
 
     def kill(self) -> None:
         self.process.kill()
@@ -115,8 +127,9 @@ class WatchedPool(Generic[Item, Result]):
         timeout: float,
         on_timeout: Callable[[Item], Result],
         on_crash: Callable[[Item], Result],
-        initializer: Callable[..., None] = lambda: None,
+        initializer: Callable[..., None] = _nothing,
         initargs: tuple = (),
+        warm_up: Callable[[], None] = _nothing,
     ) -> None:
         self._context = multiprocessing.get_context()
         self._count = count
@@ -126,16 +139,42 @@ class WatchedPool(Generic[Item, Result]):
         self._on_crash = on_crash
         self._initializer = initializer
         self._initargs = initargs
+        self._warm_up = warm_up
+        self._early: list[_Worker] = []
         self.replaced = 0  # workers killed (past the timeout) or crashed, and started again
 
-    def _start(self) -> _Worker:
-        return _Worker(self._context, self._initializer, self._initargs, self._function)
+    def start(self) -> None:
+        """Start the workers now: each runs ``warm_up`` (importing what the jobs need, say) while this
+        process goes on preparing; ``map`` then sends the initializer's arguments, known only by then."""
+        while len(self._early) < self._count:
+            self._early.append(_Worker(self._context, self._warm_up, self._function))
 
-    def map(self, items: Iterable[Item]) -> Iterator[Result]:
+    def close(self) -> None:
+        """Stop the workers ``start`` made that no ``map`` has taken (a run that ended before)."""
+        early, self._early = self._early, []
+        for worker in early:
+            worker.stop()
+
+    def _start(self) -> _Worker:
+        worker = _Worker(self._context, self._warm_up, self._function)
+        worker.set_up_with(self._initializer, self._initargs)
+        return worker
+
+    def map(self, items: Iterable[Item], *, initargs: tuple | None = None) -> Iterator[Result]:
+        """The results of ``function`` on ``items``, in their order (``initargs``: the initializer's
+        arguments, when they were not known as the pool was made)."""
+        if initargs is not None:
+            self._initargs = initargs
         jobs: Sequence[Item] = list(items)
         pending = deque(range(len(jobs)))
         done: dict[int, Result] = {}
-        workers = [self._start() for _ in range(min(self._count, len(jobs)))]
+        early, self._early = self._early, []
+        for surplus in early[len(jobs) :]:
+            surplus.stop()
+        workers = early[: len(jobs)]
+        for worker in workers:
+            worker.set_up_with(self._initializer, self._initargs)
+        workers += [self._start() for _ in range(min(self._count, len(jobs)) - len(workers))]
         next_out = 0
         try:
             while next_out < len(jobs):

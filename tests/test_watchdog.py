@@ -44,6 +44,53 @@ def test_a_stuck_job_is_killed_and_its_worker_replaced() -> None:
     assert pool.replaced == 2
 
 
+_prepared: list[str] = []
+
+
+def warm_up() -> None:
+    _prepared.append("warmed up")
+
+
+def set_up(label: str) -> None:
+    _prepared.append(label)
+
+
+def what_was_prepared(item: int) -> str:
+    return f"{item}: {', '.join(_prepared)}"
+
+
+def test_workers_started_early_warm_up_then_get_their_arguments_from_map() -> None:
+    pool = WatchedPool(
+        2,
+        what_was_prepared,
+        timeout=30,
+        on_timeout=str,
+        on_crash=lambda item: f"crash {item}",
+        initializer=set_up,
+        warm_up=warm_up,
+    )
+    pool.start()  # as the runner does before it scans the roots, whose result is the argument
+    assert list(pool.map(range(3), initargs=("set up",))) == [
+        "0: warmed up, set up",
+        "1: warmed up, set up",
+        "2: warmed up, set up",
+    ]
+    assert _prepared == []  # all of it happened in the workers
+
+
+def test_early_workers_that_no_map_takes_are_stopped() -> None:
+    pool = WatchedPool(2, what_was_prepared, timeout=30, on_timeout=str, on_crash=str, warm_up=warm_up)
+    pool.start()
+    processes = [worker.process for worker in pool._early]
+    assert list(pool.map([7], initargs=())) == ["7: warmed up"]  # one job: one worker is enough
+    pool.start()  # a run that ends before it maps anything
+    processes += [worker.process for worker in pool._early]
+    pool.close()
+    assert len(processes) == 4
+    assert all(not process.is_alive() for process in processes)
+    assert pool._early == []
+
+
 def test_a_deadline_stops_the_body_and_restores_a_timer_set_before() -> None:
     signal.setitimer(signal.ITIMER_REAL, 30)
     previous = signal.signal(signal.SIGALRM, lambda *_: None)
