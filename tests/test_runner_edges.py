@@ -18,6 +18,7 @@ from seglint.roots import find_root
 from seglint.rules import RULES_BY_CODE
 from seglint.runner import (
     MIN_FILES_FOR_POOL,
+    MIN_FILES_FOR_POOL_WITHOUT_CACHE,
     CatalogueSpec,
     Job,
     _Linter,
@@ -135,6 +136,9 @@ def test_worker_counts() -> None:
     assert _worker_count(MIN_FILES_FOR_POOL - 1, None) == 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert _worker_count(MIN_FILES_FOR_POOL, None) == cpus
+    assert _worker_count(MIN_FILES_FOR_POOL_WITHOUT_CACHE, None) == 1
+    assert _worker_count(MIN_FILES_FOR_POOL_WITHOUT_CACHE - 1, None, cached=False) == 1
+    assert _worker_count(MIN_FILES_FOR_POOL_WITHOUT_CACHE, None, cached=False) == cpus
 
 
 def test_read_text_of_other_modules() -> None:
