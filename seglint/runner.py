@@ -328,7 +328,7 @@ def lint_files(
         # Without a cache every file that passes the prefilter is analysed: the workers import libcst
         # and the analysis while the roots are scanned here (once, rather than once per worker). With
         # one, most results come from it, and a worker imports them when it first needs them.
-        warm_up=_import_the_analysis if cache_dir is None else _nothing,
+        warm_up=_import_the_analysis if cache_dir is None else None,
     )
     pool.start()
     try:
@@ -452,10 +452,6 @@ def _init_worker(
 ) -> None:
     global _worker
     _worker = _Linter(spec, cache_dir, partial, limits=limits, providers=providers, checked=checked)
-
-
-def _nothing() -> None:
-    pass
 
 
 def _import_the_analysis() -> None:

@@ -63,8 +63,9 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-def _serve(connection: Connection, warm_up: Callable[[], None], function: Callable) -> None:
-    warm_up()
+def _serve(connection: Connection, warm_up: Callable[[], None] | None, function: Callable) -> None:
+    if warm_up is not None:
+        warm_up()
     try:
         setup = connection.recv()  # the initializer and its arguments, sent once the parent knows them
     except EOFError:
@@ -85,7 +86,7 @@ def _serve(connection: Connection, warm_up: Callable[[], None], function: Callab
 
 
 class _Worker:
-    def __init__(self, context: Any, warm_up: Callable[[], None], function: Callable) -> None:
+    def __init__(self, context: Any, warm_up: Callable[[], None] | None, function: Callable) -> None:
         self.connection, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, warm_up, function), daemon=True)
         self.process.start()
@@ -129,7 +130,7 @@ class WatchedPool(Generic[Item, Result]):
         on_crash: Callable[[Item], Result],
         initializer: Callable[..., None] = _nothing,
         initargs: tuple = (),
-        warm_up: Callable[[], None] = _nothing,
+        warm_up: Callable[[], None] | None = None,
     ) -> None:
         self._context = multiprocessing.get_context()
         self._count = count
