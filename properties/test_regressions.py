@@ -9,6 +9,7 @@ properties draw their problems with ``st.data()``, which ``@example`` cannot rep
 
 from __future__ import annotations
 
+import pytest
 import torch
 from ce_helpers import over_dtypes
 
@@ -33,3 +34,52 @@ def test_uniform_logits_of_a_spread_probability_target(ce_impl, device, dtype):
         label_smoothing=0.5,
     )
     inv.check_uniform_logits(ce_impl, case)
+
+
+def test_uniform_logits_of_a_probability_row_near_the_smallest_normal(ce_impl, device):
+    """``test_uniform_logits_give_log_c``, float64, C = 512, a probability row scaled to 1.4e-307:
+    |error| 8.89e-322 > allowed 1.28e-322.
+
+    The entries (2.7e-310) and the products ``t_c log p_c`` are subnormal, rounded to multiples of
+    4.9e-324 whatever the rtol says. The tolerances now include the underflow of each term
+    (``seglint.invariants._core.underflow_error``).
+    """
+    target = torch.full((1, 512), 2.7e-310, dtype=torch.float64)
+    case = inv.Case(logits=torch.zeros_like(target), target=target, reduction="none")
+    inv.check_uniform_logits(ce_impl, case.to(device=device))
+
+
+def test_affine_in_a_subnormal_target(ce_impl, device):
+    """``test_affine_in_the_target``, float16, a = b = 0.5: |error| 5.96e-08 > allowed 3.51e-09.
+
+    The target ``[1.79e-7, 5.96e-8]`` is subnormal in float16, so each loss is rounded to a multiple
+    of 5.96e-8 (one unit off here); the check compared float64 copies of the outputs, whose own
+    subnormal floor is 4.9e-324. The float16 underflow is now part of each call's allowance.
+    """
+    target = torch.tensor([[1.7881e-07, 5.9605e-08]], dtype=torch.float16)
+    case = inv.Case(logits=torch.zeros_like(target), target=target, reduction="none")
+    inv.check_target_linearity(ce_impl, case.to(device=device), alpha=0.5)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "num_classes", "smoothing"),
+    [
+        (torch.float16, 4, 2.0**-23),
+        (torch.float32, 5798, 2.0**-126),
+        (torch.bfloat16, 17, 2.0**-126),
+    ],
+    ids=["float16-C4", "float32-C5798", "bfloat16-C17"],
+)
+def test_smoothing_whose_share_per_class_is_subnormal(ce_impl, device, dtype, num_classes, smoothing):
+    """``test_matches_float64_definition`` (float16: actual -0.0, expected 1.65e-7, allowed 6.0e-8) and
+    ``test_label_smoothing_closed_form`` (float32: |error| 1.62e-41 > 8.32e-42; bfloat16: 2.7e-39 >
+    1.22e-39) on an all-zero probability row, where the loss is the smoothing term alone.
+
+    ``smoothing / C`` is subnormal in the dtype (2.98e-8 rounds to 0 in float16), so the kernel's
+    target is off by up to half a subnormal unit per class, which ``|log p_c|`` then multiplies:
+    the underflow allowance now covers it.
+    """
+    zeros = torch.zeros(1, num_classes, dtype=dtype, device=device)
+    case = inv.Case(logits=zeros, target=zeros.clone(), reduction="none", label_smoothing=smoothing)
+    inv.check_matches_definition(ce_impl, case)
+    inv.check_label_smoothing_closed_form(ce_impl, case)

@@ -27,6 +27,8 @@ def test_eps_and_precision_match_finfo(dtype, eps, bits):
     assert tolerances.eps(dtype) == torch.finfo(dtype).eps == eps
     assert tolerances.precision_bits(dtype) == bits
     assert tolerances.eps(str(dtype).replace("torch.", "")) == eps
+    assert tolerances.smallest_normal(dtype) == torch.finfo(dtype).tiny
+    assert tolerances.underflow_atol(dtype) == torch.finfo(dtype).tiny * eps > 0.0
 
 
 def test_tolerance_table_in_eps_units():

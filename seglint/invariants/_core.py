@@ -150,7 +150,9 @@ class Definition:
     """Cross-entropy of one case, from the definition, in float64 on the CPU.
 
     ``effective_target`` is ``t = w * ((1 - eps) q + eps / C)`` (class-last, zero at ignored pixels),
-    so that the per-pixel loss is ``-sum_c t_c log p_c`` and its gradient ``mass * p - t``.
+    so that the per-pixel loss is ``-sum_c t_c log p_c`` and its gradient ``mass * p - t``. ``dtype``
+    is the dtype the implementation computes in (the case's), which bounds its underflow
+    (:func:`underflow_error`); the values themselves are float64.
     """
 
     per_pixel: torch.Tensor
@@ -162,6 +164,7 @@ class Definition:
     effective_target: torch.Tensor
     denominator: float
     reduction: str
+    dtype: torch.dtype = torch.float64
 
     @property
     def value(self) -> torch.Tensor:
@@ -228,7 +231,28 @@ def definition(case: Case) -> Definition:
         effective_target=t,
         denominator=denominator,
         reduction=case.reduction,
+        dtype=case.dtype,
     )
+
+
+def underflow_error(defn: Definition) -> torch.Tensor:
+    """Per-pixel absolute error of gradual underflow, for the implementation (in ``defn.dtype``) and
+    the float64 definition together: ``(u(dtype) + u(float64)) * (1 + sum_c (1 + 2 |log p_c| [t_c <
+    tiny]))`` at kept pixels, with ``u = tolerances.underflow_atol`` and ``tiny`` the dtype's smallest
+    normal.
+
+    Each class's product ``t_c log p_c`` and its addition to the pixel's sum, and the pixel's addition
+    to a reduction, may each be rounded below the smallest normal (half a unit each); forming a target
+    entry that lies there (``(1 - eps) q_c``, ``+ eps / C``, ``* w_c``) costs up to two units, which
+    ``|log p_c|`` then multiplies. Above ``tiny`` those roundings are relative, within every ``rtol``.
+    Negligible except for losses near the smallest normal: a probability row scaled to 1e-307 in
+    float64, a smoothing of 1e-7 on a zero row in float16 (``seglint.tolerances``, "Gradual underflow").
+    """
+    unit = tolerances.underflow_atol(defn.dtype) + tolerances.underflow_atol(torch.float64)
+    small = defn.effective_target.abs() < tolerances.smallest_normal(defn.dtype)
+    terms = 1.0 + 2.0 * defn.log_probs.abs() * small.to(torch.float64)
+    per_pixel = unit * (1.0 + terms.sum(dim=-1))
+    return torch.where(defn.kept, per_pixel, torch.zeros_like(per_pixel))
 
 
 def reduce_kept(per_pixel: torch.Tensor, kept: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -264,11 +288,12 @@ def allowed_error(
     """Allowed |error| of a result with ``defn``'s reduction.
 
     Each pixel may be off by ``rtol |l_i| + (atol + logit_atol * max_c |z_ic|) * mass_i``
-    (``mass_i = sum_c t_ic``, the pixel's weight); a ``sum`` adds those up plus
-    ``reduction_rtol |sum|`` for its own rounding, and a ``mean`` divides that by its denominator.
+    (``mass_i = sum_c t_ic``, the pixel's weight) plus its :func:`underflow_error`; a ``sum`` adds
+    those up plus ``reduction_rtol |sum|`` for its own rounding, and a ``mean`` divides that by its
+    denominator.
     """
     values = defn.per_pixel if per_pixel is None else per_pixel
-    pixel = rtol * values.abs() + (atol + logit_atol * defn.max_abs_logit) * defn.mass
+    pixel = rtol * values.abs() + (atol + logit_atol * defn.max_abs_logit) * defn.mass + underflow_error(defn)
     if defn.reduction == "none":
         return pixel
     total = pixel.sum() + reduction_rtol * values.sum().abs()
