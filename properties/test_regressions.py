@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from ce_helpers import over_dtypes
+import torch.nn.functional as F
+from ce_helpers import FLOAT16_MAX, FLOAT16_WEIGHTS, over_dtypes, problems
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seglint import invariants as inv
 
@@ -83,3 +86,50 @@ def test_smoothing_whose_share_per_class_is_subnormal(ce_impl, device, dtype, nu
     case = inv.Case(logits=zeros, target=zeros.clone(), reduction="none", label_smoothing=smoothing)
     inv.check_matches_definition(ce_impl, case)
     inv.check_label_smoothing_closed_form(ce_impl, case)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_float16_reductions_at_the_edge_of_the_drawn_domain(ce_impl, device, reduction):
+    """``test_mean_within_pixel_range``, float16, C = 1513, weights, smoothing 1.0: mean inf (and
+    ``test_nonnegative``: NaN, an overflow times a smoothing that rounds to 0).
+
+    torch divides ``sum_i sum_c w_c (-log p_ic)`` by ``sum_kept w_{y_i}`` in float16 before scaling by
+    ``label_smoothing / C``; with weights down to 0.1 that is 20 times the per-class sum and overflows
+    (pinned in ``test_upstream_limitations``). The domain's budget (``ce_helpers``) had left the
+    weights out. Float16 problems now draw weights in ``FLOAT16_WEIGHTS`` and at most
+    ``float16_max_elements`` logits: this is their worst case (1024 classes, logits +-10, the target
+    class at the smallest weight), 40,900 before the division, and finite.
+    """
+    num_classes = 1024
+    low, high = FLOAT16_WEIGHTS
+    logits = torch.full((1, num_classes), -10.0, dtype=torch.float16)
+    logits[0, 0] = 10.0
+    weight = torch.full((num_classes,), high, dtype=torch.float16)
+    weight[1] = low
+    case = inv.Case(
+        logits=logits,
+        target=torch.tensor([1]),
+        weight=weight,
+        reduction=reduction,
+        label_smoothing=1.0,
+    ).to(device=device)
+    inv.check_matches_definition(ce_impl, case)
+    inv.check_mean_within_pixel_range(ce_impl, case)
+
+
+@given(data=st.data())
+def test_float16_problems_keep_torch_float16_reductions_finite(data):
+    """The float16 domain of ``ce_helpers.problems``, checked on its draws in float64: the smoothing
+    sums ``sum_i sum_c w_c (-log p_ic)`` (``sum``, and ``none`` per pixel) and that sum over
+    ``sum_kept w_{y_i}`` (the weighted ``mean``) stay below 65504, where torch's float16 reductions
+    overflow."""
+    problem = data.draw(
+        problems(F.cross_entropy, torch.float16, "cpu", label_smoothing=(0.0, 1.0)), label="problem"
+    )
+    defn = inv.definition(problem.replace(label_smoothing=1.0))
+    weight = 1.0 if problem.weight is None else problem.weight.double()
+    smoothing_sums = -(defn.log_probs * weight).sum(dim=-1)
+    total = float(torch.where(defn.kept, smoothing_sums, torch.zeros_like(smoothing_sums)).sum())
+    assert total <= FLOAT16_MAX
+    if problem.target_kind == "index" and defn.denominator > 0:
+        assert total / defn.denominator <= FLOAT16_MAX

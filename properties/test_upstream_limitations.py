@@ -60,6 +60,28 @@ def test_float16_smoothed_loss_is_finite_for_8192_classes():
 
 @pytest.mark.xfail(
     strict=True,
+    reason="torch 2.13 CPU: a weighted, smoothed float16 mean divides sum_i sum_c w_c (-log p_ic) by "
+    "sum_kept w_{y_i} in float16 before scaling it by label_smoothing / C, so it is inf once that "
+    "ratio passes 65504, even for one pixel whose mean is 70.8 (C = 1193 equal logits, w_y = 0.1); "
+    "pytorch #85791 and #61523 are the reductions' form of it",
+)
+def test_float16_weighted_smoothed_mean_is_finite_for_a_small_target_weight():
+    """Found by a randomized run of ``test_mean_within_pixel_range`` (C = 1193, weights in [0.1, 2]):
+    the suite now draws float16 weights in ``ce_helpers.FLOAT16_WEIGHTS``."""
+    weight = torch.ones(1193, dtype=torch.float16)
+    weight[0] = 0.1
+    problem = inv.Case(
+        logits=torch.zeros(1, 1193, dtype=torch.float16),
+        target=torch.zeros(1, dtype=torch.int64),
+        weight=weight,
+        reduction="mean",
+        label_smoothing=1.0,
+    )
+    inv.check_mean_within_pixel_range(F.cross_entropy, problem)
+
+
+@pytest.mark.xfail(
+    strict=True,
     reason="pytorch #134767: a negative label_smoothing is silently treated as 0 instead of rejected",
 )
 def test_negative_label_smoothing_is_rejected():

@@ -603,6 +603,8 @@ def cross_entropy_problems(
     target_kinds: Iterable[str] | None = None,
     reductions: Iterable[str] | None = None,
     weighted: bool | None = None,
+    min_weight: float = 0.1,
+    max_weight: float = 2.0,
     ignore_index: int | None = None,
     label_smoothing: float | tuple[float, float] | None = None,
     min_kept: int = 1,
@@ -634,7 +636,9 @@ def cross_entropy_problems(
       ``min_row_sum=1.0, max_row_sum=1.0`` for the simplex only).
     - ``reductions`` (default all three) to draw from.
     - ``weighted``: ``None`` (default) draws with and without a :func:`class_weights` weight;
-      ``True`` / ``False`` always / never.
+      ``True`` / ``False`` always / never. The weights lie in ``[min_weight, max_weight]`` (defaults
+      0.1 and 2.0, rounded into the dtype); their ratio bounds how far a weighted ``mean`` divides
+      (float16 reductions of torch overflow past 65504, see ``properties/ce_helpers.py``).
     - ``ignore_index``: ``None`` (default) draws ``-100``, ``255`` or a class of ``[0, C)`` (mostly 0,
       the "ignore the background" convention) for index targets and uses ``-100`` for probability
       targets; an int is always used. An int ``>= 0`` requires ``target_kinds=("index",)``, since torch
@@ -685,6 +689,9 @@ def cross_entropy_problems(
         raise _outside("weighted", weighted, "weight", "supported.weight=False")
     if weighted is None and not declared.weight:
         weighted = False
+    weight_range = _check_value_range(
+        min_weight, max_weight, dtype, min_name="min_weight", max_name="max_weight"
+    )
     ignore_values: tuple[int, ...] | None = None
     if ignore_index is not None:
         ignore_index = _check_int(ignore_index, "ignore_index", lower=_INT64_MIN, upper=_INT64_MAX)
@@ -735,6 +742,7 @@ def cross_entropy_problems(
         kinds=st.sampled_from(kinds),
         reductions=st.sampled_from(reds),
         weighted=weighted,
+        weight_range=weight_range,
         ignore_index=ignore_index,
         ignore_values=None if ignore_values is None else st.sampled_from(ignore_values),
         may_ignore=declared.ignore_index is not False,
@@ -872,6 +880,7 @@ class _ProblemSpace:
     kinds: SearchStrategy[str]
     reductions: SearchStrategy[str]
     weighted: bool | None
+    weight_range: tuple[float, float]
     ignore_index: int | None
     ignore_values: SearchStrategy[int] | None
     may_ignore: bool
@@ -913,7 +922,7 @@ def _draw_cross_entropy_problems(draw: Any, space: _ProblemSpace) -> CrossEntrop
         target = _draw_probability_maps(draw, shape, num_classes, dtype, device, space.row_sums)
     use_weight = draw(_BOOLEANS) if space.weighted is None else space.weighted
     weight = (
-        _draw_class_weights(draw, num_classes, dtype, device, *_WEIGHT_RANGES[dtype]) if use_weight else None
+        _draw_class_weights(draw, num_classes, dtype, device, *space.weight_range) if use_weight else None
     )
     reduction = draw(space.reductions)
     return CrossEntropyProblem(
@@ -1141,12 +1150,19 @@ def _check_abs_range(
     return lo, hi
 
 
-def _check_value_range(min_value: Any, max_value: Any, dtype: torch.dtype) -> tuple[float, float]:
-    min_value = _check_real(min_value, "min_value")
-    max_value = _check_real(max_value, "max_value")
-    _check_order(min_value, "min_value", max_value, "max_value")
+def _check_value_range(
+    min_value: Any,
+    max_value: Any,
+    dtype: torch.dtype,
+    *,
+    min_name: str = "min_value",
+    max_name: str = "max_value",
+) -> tuple[float, float]:
+    min_value = _check_real(min_value, min_name)
+    max_value = _check_real(max_value, max_name)
+    _check_order(min_value, min_name, max_value, max_name)
     finfo = torch.finfo(dtype)
-    for name, value in (("min_value", min_value), ("max_value", max_value)):
+    for name, value in ((min_name, min_value), (max_name, max_value)):
         if abs(value) > finfo.max:
             raise InvalidArgument(
                 f"{name}={value!r} is outside the finite range of {dtype} (+-{finfo.max!r})"
@@ -1154,7 +1170,7 @@ def _check_value_range(min_value: Any, max_value: Any, dtype: torch.dtype) -> tu
     lo, hi = _round_up(min_value, dtype), _round_down(max_value, dtype)
     if lo > hi:
         raise InvalidArgument(
-            f"no {dtype} value lies between min_value={min_value!r} and max_value={max_value!r}"
+            f"no {dtype} value lies between {min_name}={min_value!r} and {max_name}={max_value!r}"
         )
     return lo, hi
 
@@ -1183,9 +1199,3 @@ def _check_choices(values: Any, name: str, allowed: tuple[str, ...]) -> tuple[st
         if value not in allowed:
             raise InvalidArgument(f"{name}={out!r} contains {value!r}; choose from {allowed!r}")
     return tuple(dict.fromkeys(out))
-
-
-# Default class-weight bounds per dtype, as class_weights() rounds them (used by cross_entropy_problems).
-_WEIGHT_RANGES: dict[torch.dtype, tuple[float, float]] = {
-    dt: _check_value_range(0.1, 2.0, dt) for dt in FLOAT_DTYPES
-}

@@ -351,6 +351,18 @@ def test_class_weights_reach_zero_only_when_asked():
     assert bool((zero == 0).any())
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@FEW
+@given(data=st.data())
+def test_problem_weights_obey_min_and_max_weight(dtype, data):
+    lo = data.draw(st.sampled_from([0.125, 1.0]), label="min_weight")
+    hi = lo + data.draw(st.sampled_from([0.0, 1.0]), label="max_weight - min_weight")
+    p = data.draw(
+        cross_entropy_problems(dtype=dtype, weighted=True, min_weight=lo, max_weight=hi, max_elements=512)
+    )
+    assert p.weight is not None and bool(((p.weight.double() >= lo) & (p.weight.double() <= hi)).all())
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Whole problems
 # ---------------------------------------------------------------------------------------------------------
@@ -725,6 +737,13 @@ INVALID = [
     (cross_entropy_problems, {"min_row_sum": 2.0, "max_row_sum": 1.0}, "min_row_sum=2.0 is larger"),
     (cross_entropy_problems, {"max_row_sum": math.inf}, "max_row_sum=inf"),
     (cross_entropy_problems, {"max_elements": 0}, "max_elements=0"),
+    (cross_entropy_problems, {"min_weight": 3.0}, "min_weight=3.0 is larger than max_weight=2.0"),
+    (cross_entropy_problems, {"max_weight": math.inf}, "max_weight=inf"),
+    (
+        cross_entropy_problems,
+        {"min_weight": 1.001, "max_weight": 1.002, "dtype": torch.bfloat16},
+        "no torch.bfloat16 value lies between min_weight=1.001 and max_weight=1.002",
+    ),
     (cross_entropy_problems, {"min_classes": 100, "max_elements": 99}, "max_elements=99 is smaller"),
     (cross_entropy_problems, {"min_kept": 10, "max_elements": 15}, "max_elements=15 is smaller"),
     (cross_entropy_problems, {"unbatched": 1}, "unbatched=1"),
