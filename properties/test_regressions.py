@@ -117,6 +117,26 @@ def test_float16_reductions_at_the_edge_of_the_drawn_domain(ce_impl, device, red
     inv.check_mean_within_pixel_range(ce_impl, case)
 
 
+@over_dtypes()
+def test_smoothing_floor_at_the_smallest_normal_smoothing(ce_impl, device, dtype):
+    """``test_label_smoothing_floor``, float16, C = 512, label_smoothing 5e-262 (and 1e-300, 2.2e-308,
+    1.2e-35 at C = 2048): NaN or inf at ``z = log q_eps``.
+
+    Such a smoothing is 0 in float16, and the floor's optimum has logits ``log(eps / C)`` of -609
+    and more, whose sum over the classes overflows torch's float16 smoothing term (pinned in
+    ``test_upstream_limitations``). The problem strategies now draw no nonzero smoothing below the
+    dtype's smallest normal; this is the smallest they draw, at the largest float16 C.
+    """
+    smoothing = torch.finfo(dtype).tiny
+    case = inv.Case(
+        logits=torch.zeros(1, 1024, dtype=dtype, device=device),
+        target=torch.zeros(1, dtype=torch.int64, device=device),
+        reduction="none",
+        label_smoothing=smoothing,
+    )
+    inv.check_label_smoothing_floor(ce_impl, case)
+
+
 @given(data=st.data())
 def test_float16_problems_keep_torch_float16_reductions_finite(data):
     """The float16 domain of ``ce_helpers.problems``, checked on its draws in float64: the smoothing

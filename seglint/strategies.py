@@ -644,7 +644,10 @@ def cross_entropy_problems(
       targets; an int is always used. An int ``>= 0`` requires ``target_kinds=("index",)``, since torch
       rejects it for probability targets.
     - ``label_smoothing``: ``None`` (default) draws 0.0 or a value in ``[0, 1]``; a float is always used;
-      a ``(lo, hi)`` tuple draws in that range (see :func:`label_smoothings`).
+      a ``(lo, hi)`` tuple draws in that range (see :func:`label_smoothings`). A drawn value other
+      than the range's lower bound is at least ``torch.finfo(dtype).tiny`` (6.1e-5 in float16): a
+      smaller one is a subnormal or 0 once a kernel rounds it to ``dtype`` (float16 rounds 1e-262 to
+      0, and the smoothing floor's optimum ``log(eps / C)`` then overflows torch's float16 sums).
     - ``min_kept`` (default 1): index targets keep at least this many pixels (not ignored);
       ``max_ignored_fraction`` (default 1.0) caps the ignored share, so by default anything from no
       ignored pixel to all but ``min_kept`` occurs. ``min_kept=0`` allows all-ignored maps.
@@ -717,7 +720,7 @@ def cross_entropy_problems(
             )
     elif isinstance(declared.ignore_index, tuple):
         ignore_values = declared.ignore_index
-    smoothing = _declared_smoothing(label_smoothing, declared)
+    smoothing = _declared_smoothing(label_smoothing, declared, torch.finfo(dtype).tiny)
     min_kept = _check_int(min_kept, "min_kept", lower=0)
     if min_kept > max_pixels:
         raise InvalidArgument(f"min_kept={min_kept} is larger than max_pixels={max_pixels}")
@@ -826,11 +829,13 @@ def _declared_choices(
     return out
 
 
-def _declared_smoothing(label_smoothing: Any, declared: Supported) -> SearchStrategy[float]:
+def _declared_smoothing(
+    label_smoothing: Any, declared: Supported, smallest: float = 0.0
+) -> SearchStrategy[float]:
     lo, hi = declared.smoothing_range
     if label_smoothing is None:
-        return label_smoothings(min_value=lo, max_value=hi)
-    strategy = _smoothing_strategy(label_smoothing)
+        return _smoothings_from(lo, hi, smallest, lower_bound_often=True)
+    strategy = _smoothing_strategy(label_smoothing, smallest)
     bounds = label_smoothing if isinstance(label_smoothing, tuple) else (label_smoothing, label_smoothing)
     if not all(v == 0.0 or lo <= v <= hi for v in bounds):
         feature = "label_smoothing" if hi == 0.0 else f"label_smoothing={label_smoothing!r}"
@@ -999,16 +1004,34 @@ def _draw_problem_shape(draw: Any, k: int, max_pixels: int, min_pixels: int) -> 
     return (n, *sides)
 
 
-def _smoothing_strategy(label_smoothing: Any) -> SearchStrategy[float]:
+def _smoothing_strategy(label_smoothing: Any, smallest: float = 0.0) -> SearchStrategy[float]:
     if label_smoothing is None:
-        return label_smoothings()
+        return _smoothings_from(0.0, 1.0, smallest, lower_bound_often=True)
     if isinstance(label_smoothing, tuple):
         if len(label_smoothing) != 2:
             raise InvalidArgument(f"label_smoothing={label_smoothing!r} must be a float or a (lo, hi) pair")
         lo, hi = _check_smoothing_range(*label_smoothing, "label_smoothing[0]", "label_smoothing[1]")
-        return st.floats(min_value=lo, max_value=hi, allow_subnormal=False) if lo < hi else st.just(lo)
+        return _smoothings_from(lo, hi, smallest, lower_bound_often=False)
     value = _check_real(label_smoothing, "label_smoothing", lower=0.0, upper=1.0)
     return st.just(value)
+
+
+def _smoothings_from(
+    lo: float, hi: float, smallest: float, *, lower_bound_often: bool
+) -> SearchStrategy[float]:
+    """Smoothing values in ``[lo, hi]`` (``lo`` about half the time when ``lower_bound_often``), none
+    strictly between ``lo`` and ``smallest`` (the dtype's smallest normal, which a kernel would round
+    to a subnormal or to 0): those draws become ``smallest`` itself, an edge worth drawing."""
+    if lo == hi:
+        return st.just(lo)
+    values = st.floats(min_value=lo, max_value=hi, allow_subnormal=False)
+    if lo < smallest <= hi:
+        values = values.map(functools.partial(_normal_or_bound, lo=lo, smallest=smallest))
+    return st.one_of(st.just(lo), values) if lower_bound_often else values
+
+
+def _normal_or_bound(value: float, *, lo: float, smallest: float) -> float:
+    return value if value == lo or value >= smallest else smallest
 
 
 # ---------------------------------------------------------------------------------------------------------

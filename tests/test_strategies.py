@@ -354,6 +354,25 @@ def test_class_weights_reach_zero_only_when_asked():
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @FEW
 @given(data=st.data())
+def test_problem_smoothing_is_zero_or_a_normal_number_of_the_dtype(dtype, data):
+    smoothing = data.draw(st.sampled_from([None, (0.0, 1.0), (0.0, 1e-3)]), label="label_smoothing")
+    p = data.draw(cross_entropy_problems(dtype=dtype, label_smoothing=smoothing, max_elements=256))
+    assert p.label_smoothing == 0.0 or torch.finfo(dtype).tiny <= p.label_smoothing <= 1.0
+
+
+def test_problem_smoothing_reaches_the_smallest_normal():
+    dtype = torch.float16
+    p = find(
+        cross_entropy_problems(dtype=dtype, label_smoothing=(0.0, 1.0), max_elements=64),
+        lambda p: 0.0 < p.label_smoothing < 1e-4,
+        settings=FIND,
+    )
+    assert p.label_smoothing == torch.finfo(dtype).tiny
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@FEW
+@given(data=st.data())
 def test_problem_weights_obey_min_and_max_weight(dtype, data):
     lo = data.draw(st.sampled_from([0.125, 1.0]), label="min_weight")
     hi = lo + data.draw(st.sampled_from([0.0, 1.0]), label="max_weight - min_weight")
