@@ -325,12 +325,14 @@ def lint_files(
             job.path, error=FileError(job.path, 0, 0, "internal error: the worker process analysing it died")
         ),
         initializer=_init_worker,
-        # Without a cache every file that passes the prefilter is analysed: the workers import libcst
-        # and the analysis while the roots are scanned here (once, rather than once per worker). With
-        # one, most results come from it, and a worker imports them when it first needs them.
+        # Without a cache every file that passes the prefilter is analysed: the workers start now and
+        # import libcst and the analysis while the roots are scanned here (once, rather than once per
+        # worker). With a cache most results come from it: the workers start after the scan, as copies
+        # of this process, and import the analysis only when a file misses the cache.
         warm_up=_import_the_analysis if cache_dir is None else None,
     )
-    pool.start()
+    if cache_dir is None:
+        pool.start()
     try:
         providers = linter.providers_of(paths)
         results = pool.map(jobs, initargs=(spec, cache_dir, partial, limits, providers, paths))
